@@ -1,0 +1,198 @@
+"""Flat property maps for the model types, shared by the journal and the Neo4j adapter.
+
+A node or link becomes one flat map of scalar properties (extra columns side by side with the
+known fields, dates as ``datetime.date``), and back. Unknown (None) values are left out, so that
+an upsert never overwrites a known value with "unknown".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date
+from enum import Enum
+from typing import Any, Final, TypeVar
+
+from graph.model import (
+    Address,
+    Company,
+    CompanyStatus,
+    Link,
+    LinkType,
+    Node,
+    NodeLabel,
+    Officer,
+    OfficerRole,
+    Ownership,
+    Person,
+    Registration,
+    Sanction,
+    SanctionList,
+    SanctionStatus,
+    Scalar,
+    Severity,
+)
+
+__all__ = [
+    "LINK_CLASSES",
+    "NODE_CLASSES",
+    "Props",
+    "link_from_props",
+    "link_props",
+    "merge_node",
+    "node_from_props",
+    "node_props",
+]
+
+Props = dict[str, Scalar | date]
+
+NODE_CLASSES: Final[dict[NodeLabel, type[Node]]] = {
+    NodeLabel.COMPANY: Company,
+    NodeLabel.PERSON: Person,
+    NodeLabel.ADDRESS: Address,
+    NodeLabel.SANCTION: Sanction,
+}
+LINK_CLASSES: Final[dict[LinkType, type[Link]]] = {
+    LinkType.OWNS: Ownership,
+    LinkType.OFFICER_OF: Officer,
+    LinkType.REGISTERED_AT: Registration,
+}
+
+_DATE_FIELDS = frozenset({"founded", "dissolved", "decided", "start", "end", "status_date"})
+_ENUM_FIELDS: dict[str, type[Any]] = {
+    "status": CompanyStatus,  # replaced per class below
+    "list": SanctionList,
+    "severity": Severity,
+    "role": OfficerRole,
+}
+_FLOAT_FIELDS = frozenset({"registered_capital", "fine", "share"})
+_INT_FIELDS = frozenset({"birth_year"})
+_BOOL_FIELDS = frozenset({"disputed"})
+
+_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls) if f.name != "extra")
+    for cls in (*NODE_CLASSES.values(), *LINK_CLASSES.values())
+}
+
+T = TypeVar("T")
+
+
+def _to_prop(value: object) -> Scalar | date:
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, (str, int, float, bool, date)) or value is None:
+        return value
+    raise TypeError(f"not a scalar property: {value!r}")
+
+
+def _props(obj: Node | Link) -> Props:
+    props: Props = {}
+    for name in _FIELDS[type(obj)]:
+        value = getattr(obj, name)
+        if value is not None:
+            props[name] = _to_prop(value)
+    for key, value in obj.extra.items():
+        if value is not None and key not in props:
+            props[key] = value
+    return props
+
+
+def node_props(node: Node) -> Props:
+    """The node's properties without None values (``id`` included)."""
+    return _props(node)
+
+
+def link_props(link: Link) -> Props:
+    """The link's properties without None values and without its endpoints' ids."""
+    props = _props(link)
+    for endpoint in ("owner_id", "person_id", "entity_id", "company_id", "address_id"):
+        props.pop(endpoint, None)
+    return props
+
+
+def _parse(cls: type[Any], name: str, value: object) -> object:
+    if value is None:
+        return None
+    if name in _DATE_FIELDS:
+        if isinstance(value, date):
+            return value
+        if hasattr(value, "to_native"):  # neo4j.time.Date
+            native = value.to_native()
+            assert isinstance(native, date)
+            return native
+        return date.fromisoformat(str(value))
+    if name == "status":
+        return (SanctionStatus if cls is Sanction else CompanyStatus)(str(value))
+    if name in _ENUM_FIELDS:
+        return _ENUM_FIELDS[name](value)
+    if name in _FLOAT_FIELDS:
+        return float(value)  # type: ignore[arg-type]
+    if name in _INT_FIELDS:
+        return int(value)  # type: ignore[call-overload]
+    if name in _BOOL_FIELDS:
+        return bool(value)
+    return value
+
+
+def _build(cls: type[T], props: Mapping[str, object], ignore: frozenset[str]) -> T:
+    fields = _FIELDS[cls]
+    kwargs: dict[str, object] = {}
+    extra: dict[str, Scalar] = {}
+    for key, value in props.items():
+        if key in ignore:
+            continue
+        if key in fields:
+            kwargs[key] = _parse(cls, key, value)
+        else:
+            extra[key] = _scalar(value)
+    if extra:
+        kwargs["extra"] = extra
+    return cls(**kwargs)
+
+
+def _scalar(value: object) -> Scalar:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "iso_format"):  # neo4j temporal types
+        return str(value.iso_format())
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def node_from_props(label: NodeLabel | str, props: Mapping[str, object]) -> Node:
+    """Rebuild a node from its flat properties; unknown keys become ``extra``."""
+    cls = NODE_CLASSES[NodeLabel(label)]
+    return _build(cls, props, ignore=_INTERNAL_KEYS)
+
+
+def link_from_props(
+    link_type: LinkType | str, source: str, target: str, props: Mapping[str, object]
+) -> Link:
+    """Rebuild a link from its endpoints and its flat properties."""
+    kind = LinkType(link_type)
+    cls = LINK_CLASSES[kind]
+    endpoints = {
+        LinkType.OWNS: {"owner_id": source, "company_id": target},
+        LinkType.OFFICER_OF: {"person_id": source, "company_id": target},
+        LinkType.REGISTERED_AT: {"entity_id": source, "address_id": target},
+    }[kind]
+    return _build(cls, {**props, **endpoints}, ignore=_INTERNAL_KEYS)
+
+
+_INTERNAL_KEYS = frozenset({"key", "search_name", "kind_label"})
+"""Properties the stores keep for themselves (indexes, natural keys): never model fields."""
+
+
+def merge_node(old: Node, new: Node) -> Node:
+    """Upsert semantics: the new node's known values win; unknown (None) keeps the old value."""
+    if type(old) is not type(new):
+        raise TypeError(f"cannot merge {type(old).__name__} with {type(new).__name__}")
+    merged = {**node_props(old), **node_props(new)}
+    return node_from_props(new.label, merged)
+
+
+def merge_link(old: Link, new: Link) -> Link:
+    """The same upsert semantics for two links with one natural key."""
+    merged = {**link_props(old), **link_props(new)}
+    return link_from_props(new.type, new.source, new.target, merged)

@@ -1,0 +1,64 @@
+"""Checks every store makes before it applies a write batch, so both refuse the same batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from graph.errors import InvalidInput
+from graph.model import LinkType, NodeLabel, Sanction
+from graph.store import WriteBatch
+
+__all__ = ["check_batch"]
+
+_ENTITY = (NodeLabel.COMPANY, NodeLabel.PERSON)
+_SOURCE_LABELS: dict[LinkType, tuple[NodeLabel, ...]] = {
+    LinkType.OWNS: _ENTITY,
+    LinkType.OFFICER_OF: (NodeLabel.PERSON,),
+    LinkType.REGISTERED_AT: _ENTITY,
+}
+_TARGET_LABELS: dict[LinkType, tuple[NodeLabel, ...]] = {
+    LinkType.OWNS: (NodeLabel.COMPANY,),
+    LinkType.OFFICER_OF: (NodeLabel.COMPANY,),
+    LinkType.REGISTERED_AT: (NodeLabel.ADDRESS,),
+}
+
+
+def check_batch(
+    batch: WriteBatch, stored_labels: Callable[[Iterable[str]], dict[str, NodeLabel]]
+) -> None:
+    """Raise :class:`InvalidInput` when the batch reuses an id under another label or when a
+    link or a sanction record names a node that is neither in the batch nor in the store.
+
+    ``stored_labels`` answers, in one call, the label of each of the given ids that the store has.
+    """
+    wanted: set[str] = {node.id for node in batch.nodes}
+    for node in batch.nodes:
+        if isinstance(node, Sanction):
+            wanted.add(node.subject_id)
+    for link in batch.links:
+        wanted.add(link.source)
+        wanted.add(link.target)
+    labels = dict(stored_labels(wanted))
+    for node in batch.nodes:
+        known = labels.get(node.id)
+        if known is not None and known is not node.label:
+            raise InvalidInput(f"id {node.id!r} is already a {known}, not a {node.label}")
+        labels[node.id] = node.label
+    for node in batch.nodes:
+        if isinstance(node, Sanction):
+            _require(f"sanction {node.id!r}", node.subject_id, labels, _ENTITY)
+    for link in batch.links:
+        what = f"{link.type} link {link.source!r} -> {link.target!r}"
+        _require(what, link.source, labels, _SOURCE_LABELS[link.type])
+        _require(what, link.target, labels, _TARGET_LABELS[link.type])
+
+
+def _require(
+    what: str, node_id: str, labels: dict[str, NodeLabel], allowed: tuple[NodeLabel, ...]
+) -> None:
+    label = labels.get(node_id)
+    if label is None:
+        raise InvalidInput(f"{what} names {node_id!r}, which is not in the graph")
+    if label not in allowed:
+        names = " or ".join(a.value for a in allowed)
+        raise InvalidInput(f"{what} names {node_id!r}, a {label.value}; expected a {names}")
