@@ -1,0 +1,181 @@
+"""Every Cypher statement of the adapter. Values are always parameters; labels and relationship
+types come from the model's enums, never from input."""
+
+from __future__ import annotations
+
+from typing import Final, LiteralString
+
+from graph.model import Direction, LinkType, NodeLabel
+
+SCHEMA: Final[tuple[LiteralString, ...]] = (
+    "CREATE CONSTRAINT creditnet_node_id IF NOT EXISTS FOR (n:Node) REQUIRE n.id IS UNIQUE",
+    "CREATE TEXT INDEX creditnet_entity_search IF NOT EXISTS FOR (n:Entity) ON (n.search_name)",
+    "CREATE INDEX creditnet_sanction_subject IF NOT EXISTS FOR (n:Sanction) ON (n.subject_id)",
+    "CREATE INDEX creditnet_owns_key IF NOT EXISTS FOR ()-[r:OWNS]-() ON (r.key)",
+    "CREATE INDEX creditnet_officer_key IF NOT EXISTS FOR ()-[r:OFFICER_OF]-() ON (r.key)",
+    "CREATE INDEX creditnet_registered_key IF NOT EXISTS FOR ()-[r:REGISTERED_AT]-() ON (r.key)",
+)
+AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
+
+LABELS_OF: Final = """
+UNWIND $ids AS id
+MATCH (n:Node {id: id})
+RETURN n.id AS id, [l IN labels(n) WHERE l IN $labels][0] AS label
+"""
+
+GET_NODES: Final = """
+UNWIND $ids AS id
+MATCH (n:Node {id: id})
+RETURN n.id AS id, [l IN labels(n) WHERE l IN $labels][0] AS label, properties(n) AS props
+"""
+
+# One statement per label, so that the label is part of the constant text.
+UPSERT_NODES: Final[dict[NodeLabel, LiteralString]] = {
+    NodeLabel.COMPANY: """
+UNWIND $rows AS row
+MERGE (n:Node {id: row.id})
+ON CREATE SET n:Company:Entity
+SET n += row.props
+RETURN count(n) AS written
+""",
+    NodeLabel.PERSON: """
+UNWIND $rows AS row
+MERGE (n:Node {id: row.id})
+ON CREATE SET n:Person:Entity
+SET n += row.props
+RETURN count(n) AS written
+""",
+    NodeLabel.ADDRESS: """
+UNWIND $rows AS row
+MERGE (n:Node {id: row.id})
+ON CREATE SET n:Address
+SET n += row.props
+RETURN count(n) AS written
+""",
+    NodeLabel.SANCTION: """
+UNWIND $rows AS row
+MERGE (s:Node {id: row.id})
+ON CREATE SET s:Sanction
+SET s += row.props
+WITH s, row
+CALL (s, row) {
+  OPTIONAL MATCH (s)-[old:SANCTIONED]->(prev:Node)
+  WHERE prev.id <> row.props.subject_id
+  DELETE old
+}
+WITH s, row
+MATCH (subject:Entity {id: row.props.subject_id})
+MERGE (s)-[:SANCTIONED]->(subject)
+RETURN count(s) AS written
+""",
+}
+
+UPSERT_LINKS: Final[dict[LinkType, LiteralString]] = {
+    LinkType.OWNS: """
+UNWIND $rows AS row
+MATCH (a:Node {id: row.source})
+MATCH (b:Node {id: row.target})
+MERGE (a)-[r:OWNS {key: row.key}]->(b)
+SET r += row.props
+RETURN count(r) AS written
+""",
+    LinkType.OFFICER_OF: """
+UNWIND $rows AS row
+MATCH (a:Node {id: row.source})
+MATCH (b:Node {id: row.target})
+MERGE (a)-[r:OFFICER_OF {key: row.key}]->(b)
+SET r += row.props
+RETURN count(r) AS written
+""",
+    LinkType.REGISTERED_AT: """
+UNWIND $rows AS row
+MATCH (a:Node {id: row.source})
+MATCH (b:Node {id: row.target})
+MERGE (a)-[r:REGISTERED_AT {key: row.key}]->(b)
+SET r += row.props
+RETURN count(r) AS written
+""",
+}
+
+# The as-of filter on a relationship r: start <= as_of < end, missing bounds open.
+_IN_FORCE: Final = (
+    "($as_of IS NULL OR ((r.start IS NULL OR r.start <= $as_of) "
+    "AND (r.end IS NULL OR $as_of < r.end)))"
+)
+_PATTERNS: Final[dict[Direction, tuple[LiteralString, LiteralString]]] = {
+    Direction.OUT: ("(n)-[r:", "]->(m)"),
+    Direction.IN: ("(n)<-[r:", "]-(m)"),
+    Direction.BOTH: ("(n)-[r:", "]-(m)"),
+}
+
+
+def expand_step(link: LinkType, direction: Direction, index: int) -> LiteralString:
+    """The MATCH of one traversal step; role filters come as parameter ``$roles_<index>``."""
+    left, right = _PATTERNS[direction]
+    roles: LiteralString = f"($roles_{index} IS NULL OR r.role IN $roles_{index})"
+    return f"MATCH {left}{_LINK_TYPES[link]}{right} WHERE {_IN_FORCE} AND {roles} RETURN r, m"
+
+
+_LINK_TYPES: Final[dict[LinkType, LiteralString]] = {
+    LinkType.OWNS: "OWNS",
+    LinkType.OFFICER_OF: "OFFICER_OF",
+    LinkType.REGISTERED_AT: "REGISTERED_AT",
+}
+
+
+def expand(step_matches: list[LiteralString]) -> LiteralString:
+    """One hop of a typed neighbourhood from the ids in ``$frontier``."""
+    body: LiteralString = "\n  UNION ALL\n  ".join(step_matches)
+    return (
+        "UNWIND $frontier AS id\n"
+        "MATCH (n:Node {id: id})\n"
+        "CALL (n) {\n  " + body + "\n}\n"
+        "RETURN type(r) AS type, startNode(r).id AS source, endNode(r).id AS target, "
+        "properties(r) AS props, m.id AS other"
+    )
+
+
+NODES_WITH_SANCTIONS: Final = """
+UNWIND $ids AS id
+MATCH (n:Node {id: id})
+OPTIONAL MATCH (s:Sanction)-[:SANCTIONED]->(n)
+RETURN n.id AS id, [l IN labels(n) WHERE l IN $labels][0] AS label, properties(n) AS props,
+       collect(properties(s)) AS sanctions
+"""
+
+SANCTIONS_OF: Final = """
+UNWIND $ids AS id
+MATCH (s:Sanction)-[:SANCTIONED]->(:Node {id: id})
+RETURN properties(s) AS props
+ORDER BY s.id
+"""
+
+ALL_SANCTIONS: Final = "MATCH (s:Sanction) RETURN properties(s) AS props ORDER BY s.id"
+
+SEARCH: Final = """
+MATCH (n:Entity)
+WHERE (n.id = $raw OR n.search_name CONTAINS $needle)
+  AND ($label IS NULL OR $label IN labels(n))
+WITH n, CASE WHEN n.id = $raw THEN 0
+             WHEN n.search_name STARTS WITH $needle THEN 1 ELSE 2 END AS rank
+ORDER BY rank, n.search_name, n.id
+WITH collect({id: n.id, label: [l IN labels(n) WHERE l IN $labels][0], props: properties(n)})
+     AS hits
+RETURN size(hits) AS total, hits[$offset..$offset + $limit] AS page
+"""
+
+COUNT_LABEL: Final[dict[NodeLabel, LiteralString]] = {
+    NodeLabel.COMPANY: "MATCH (n:Company) RETURN count(n) AS n",
+    NodeLabel.PERSON: "MATCH (n:Person) RETURN count(n) AS n",
+    NodeLabel.ADDRESS: "MATCH (n:Address) RETURN count(n) AS n",
+    NodeLabel.SANCTION: "MATCH (n:Sanction) RETURN count(n) AS n",
+}
+COUNT_TYPE: Final[dict[LinkType, LiteralString]] = {
+    LinkType.OWNS: "MATCH ()-[r:OWNS]->() RETURN count(r) AS n",
+    LinkType.OFFICER_OF: "MATCH ()-[r:OFFICER_OF]->() RETURN count(r) AS n",
+    LinkType.REGISTERED_AT: "MATCH ()-[r:REGISTERED_AT]->() RETURN count(r) AS n",
+    LinkType.SANCTIONED: "MATCH ()-[r:SANCTIONED]->() RETURN count(r) AS n",
+}
+
+CLEAR: Final = "MATCH (n:Node) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+PING: Final = "RETURN 1 AS ok"

@@ -1,0 +1,347 @@
+"""The Neo4j store: the GraphStore port over the official driver.
+
+The caller owns the :class:`neo4j.Driver` (unless it hands ownership over with ``owns_driver``).
+Reads run in ``execute_read`` and writes in ``execute_write`` managed transactions, so a
+``neo4j://`` cluster URI routes reads to readers and retries transient failures. Every node carries
+the ``Node`` label (unique ``id``) plus its own label; companies and persons also carry ``Entity``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from typing import Any, LiteralString
+
+import neo4j
+from neo4j.exceptions import ClientError, DriverError, Neo4jError, ServiceUnavailable
+
+from graph.codec import link_from_props, link_props, node_from_props, node_props
+from graph.errors import BackendUnavailable, InvalidInput
+from graph.model import (
+    Address,
+    Company,
+    EntityKind,
+    LinkType,
+    Node,
+    NodeLabel,
+    Person,
+    Sanction,
+    normalize_search_text,
+)
+from graph.neo4j import cypher
+from graph.store import SearchPage, Stats, Step, Subgraph, WriteBatch, WriteResult
+from graph.validation import check_batch
+
+__all__ = ["Neo4jStore"]
+
+_LABELS = [label.value for label in NodeLabel]
+_CHUNK = 10_000
+
+
+class Neo4jStore:
+    """GraphStore on Neo4j 5.26+.
+
+    Parameters
+    ----------
+    driver
+        An open driver; the store never closes it unless ``owns_driver`` is true.
+    database
+        The database to use (Community has one: ``neo4j``).
+    """
+
+    name = "neo4j"
+
+    def __init__(
+        self, driver: neo4j.Driver, database: str = "neo4j", *, owns_driver: bool = False
+    ) -> None:
+        self._driver = driver
+        self._database = database
+        self._owns_driver = owns_driver
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _session(self) -> neo4j.Session:
+        return self._driver.session(database=self._database)
+
+    def _read(self, work: Any) -> Any:
+        try:
+            with self._session() as session:
+                return session.execute_read(work)
+        except (ServiceUnavailable, DriverError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def _write(self, work: Any) -> Any:
+        self.ensure_schema()
+        try:
+            with self._session() as session:
+                return session.execute_write(work)
+        except (ServiceUnavailable, DriverError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: Exception) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"Neo4j at {self._driver_address()} is not reachable ({exc}). Start it "
+            "(scripts/neo4j-local start, or docker compose up neo4j) or check CREDITNET_NEO4J_URI; "
+            "nothing was written by the failed call, and re-running is safe."
+        )
+
+    def _driver_address(self) -> str:
+        try:
+            return str(self._driver.get_server_info().address)
+        except Exception:  # the server is down: any driver error means "unknown address"
+            return "the configured URI"
+
+    def ensure_schema(self) -> None:
+        """Create constraints and indexes if missing (idempotent); wait until they are online."""
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            try:
+                with self._session() as session:
+                    for statement in cypher.SCHEMA:
+                        session.run(statement).consume()
+                    session.run(cypher.AWAIT_INDEXES).consume()
+            except (ServiceUnavailable, DriverError, OSError) as exc:
+                raise self._unavailable(exc) from exc
+            self._schema_ready = True
+
+    def ping(self) -> None:
+        """Raise BackendUnavailable unless the database answers a trivial query."""
+        self._read(lambda tx: tx.run(cypher.PING).single())
+
+    # -- writer ----------------------------------------------------------------------------
+
+    def write(self, batch: WriteBatch) -> WriteResult:
+        nodes_by_label: dict[NodeLabel, list[dict[str, Any]]] = {}
+        for node in batch.nodes:
+            props = node_props(node)
+            if isinstance(node, (Company, Person)):
+                props["search_name"] = normalize_search_text(node.name)
+            nodes_by_label.setdefault(node.label, []).append({"id": node.id, "props": props})
+        links_by_type: dict[LinkType, list[dict[str, Any]]] = {}
+        for link in batch.links:
+            links_by_type.setdefault(link.type, []).append(
+                {
+                    "source": link.source,
+                    "target": link.target,
+                    "key": link.key,
+                    "props": {**link_props(link), "key": link.key},
+                }
+            )
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            check_batch(batch, lambda ids: self._labels_in(tx, ids))
+            # Sanctions after entities, so that their subjects exist.
+            for label in (
+                NodeLabel.COMPANY,
+                NodeLabel.PERSON,
+                NodeLabel.ADDRESS,
+                NodeLabel.SANCTION,
+            ):
+                for chunk in _chunks(nodes_by_label.get(label, [])):
+                    written = tx.run(cypher.UPSERT_NODES[label], rows=chunk).single(strict=True)
+                    _expect(written["written"], len(chunk), label.value)
+            for link_type, rows in links_by_type.items():
+                for chunk in _chunks(rows):
+                    written = tx.run(cypher.UPSERT_LINKS[link_type], rows=chunk).single(strict=True)
+                    _expect(written["written"], len(chunk), link_type.value)
+
+        try:
+            self._write(work)
+        except ClientError as exc:
+            raise InvalidInput(f"Neo4j refused the batch: {exc.message}") from exc
+        return WriteResult(nodes=len(batch.nodes), links=len(batch.links))
+
+    @staticmethod
+    def _labels_in(tx: neo4j.ManagedTransaction, ids: Iterable[str]) -> dict[str, NodeLabel]:
+        found: dict[str, NodeLabel] = {}
+        for chunk in _chunks(list(ids)):
+            for record in tx.run(cypher.LABELS_OF, ids=chunk, labels=_LABELS):
+                found[record["id"]] = NodeLabel(record["label"])
+        return found
+
+    # -- reader ----------------------------------------------------------------------------
+
+    def get(self, node_id: str) -> Node | None:
+        return self.get_many([node_id]).get(node_id)
+
+    def get_many(self, node_ids: Iterable[str]) -> dict[str, Node]:
+        ids = list(dict.fromkeys(node_ids))
+        if not ids:
+            return {}
+
+        def work(tx: neo4j.ManagedTransaction) -> dict[str, Node]:
+            result: dict[str, Node] = {}
+            for chunk in _chunks(ids):
+                for record in tx.run(cypher.GET_NODES, ids=chunk, labels=_LABELS):
+                    result[record["id"]] = node_from_props(record["label"], record["props"])
+            return result
+
+        found: dict[str, Node] = self._read(work)
+        return found
+
+    def labels_of(self, node_ids: Iterable[str]) -> dict[str, NodeLabel]:
+        ids = list(dict.fromkeys(node_ids))
+        if not ids:
+            return {}
+        labels: dict[str, NodeLabel] = self._read(lambda tx: self._labels_in(tx, ids))
+        return labels
+
+    def search(
+        self, text: str, kind: EntityKind | None = None, limit: int = 20, offset: int = 0
+    ) -> SearchPage:
+        needle = normalize_search_text(text)
+        if not needle:
+            return SearchPage(items=[], total=0)
+        label = None if kind is None else _KIND_LABEL[kind]
+
+        def work(tx: neo4j.ManagedTransaction) -> SearchPage:
+            record = tx.run(
+                cypher.SEARCH,
+                raw=text.strip(),
+                needle=needle,
+                label=label,
+                labels=_LABELS,
+                offset=offset,
+                limit=limit,
+            ).single(strict=True)
+            items = [node_from_props(hit["label"], hit["props"]) for hit in record["page"]]
+            return SearchPage(
+                items=[i for i in items if isinstance(i, (Company, Person))], total=record["total"]
+            )
+
+        page: SearchPage = self._read(work)
+        return page
+
+    def neighbourhood(
+        self,
+        seeds: Iterable[str],
+        *,
+        steps: Sequence[Step],
+        hops: int,
+        as_of: date | None,
+    ) -> Subgraph:
+        start = list(dict.fromkeys(seeds))
+        matches: list[LiteralString] = []
+        params: dict[str, Any] = {"as_of": as_of}
+        for index, step in enumerate(steps):
+            matches.append(cypher.expand_step(step.link, step.direction, index))
+            params[f"roles_{index}"] = (
+                None if step.roles is None else sorted(r.value for r in step.roles)
+            )
+        expand_query = cypher.expand(matches) if matches else None
+
+        def work(tx: neo4j.ManagedTransaction) -> Subgraph:
+            result = Subgraph()
+            seen = set(start)
+            frontier = start
+            for _ in range(hops if expand_query is not None else 0):
+                if not frontier:
+                    break
+                next_frontier: list[str] = []
+                for chunk in _chunks(frontier):
+                    assert expand_query is not None
+                    for record in tx.run(expand_query, frontier=chunk, **params):
+                        link = link_from_props(
+                            record["type"], record["source"], record["target"], record["props"]
+                        )
+                        result.links[link.key] = link
+                        other = record["other"]
+                        if other not in seen:
+                            seen.add(other)
+                            next_frontier.append(other)
+                frontier = next_frontier
+            self._load_nodes(tx, list(seen), result)
+            return result
+
+        subgraph: Subgraph = self._read(work)
+        return subgraph
+
+    @staticmethod
+    def _load_nodes(tx: neo4j.ManagedTransaction, ids: list[str], result: Subgraph) -> None:
+        for chunk in _chunks(ids):
+            for record in tx.run(cypher.NODES_WITH_SANCTIONS, ids=chunk, labels=_LABELS):
+                node = node_from_props(record["label"], record["props"])
+                if isinstance(node, Sanction):
+                    result.sanctions[node.id] = node
+                    continue
+                assert isinstance(node, (Company, Person, Address))
+                result.nodes[node.id] = node
+                for props in record["sanctions"]:
+                    sanction = node_from_props(NodeLabel.SANCTION, props)
+                    result.sanctions[sanction.id] = sanction  # type: ignore[assignment]
+
+    def sanctions(self, subject_ids: Iterable[str] | None = None) -> Iterator[Sanction]:
+        ids = None if subject_ids is None else list(dict.fromkeys(subject_ids))
+
+        def work(tx: neo4j.ManagedTransaction) -> list[Sanction]:
+            if ids is None:
+                records = list(tx.run(cypher.ALL_SANCTIONS))
+            else:
+                records = [r for c in _chunks(ids) for r in tx.run(cypher.SANCTIONS_OF, ids=c)]
+            found = [node_from_props(NodeLabel.SANCTION, r["props"]) for r in records]
+            return sorted((s for s in found if isinstance(s, Sanction)), key=lambda s: s.id)
+
+        found: list[Sanction] = self._read(work)
+        return iter(found)
+
+    def stats(self) -> Stats:
+        def work(tx: neo4j.ManagedTransaction) -> Stats:
+            nodes = {
+                label.value: tx.run(query).single(strict=True)["n"]
+                for label, query in cypher.COUNT_LABEL.items()
+            }
+            links = {
+                kind.value: tx.run(query).single(strict=True)["n"]
+                for kind, query in cypher.COUNT_TYPE.items()
+            }
+            return Stats(nodes=nodes, links=links)
+
+        stats: Stats = self._read(work)
+        return stats
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        try:
+            with self._session() as session:
+                session.run(cypher.CLEAR).consume()
+        except (ServiceUnavailable, DriverError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+        except Neo4jError as exc:
+            raise BackendUnavailable(f"Neo4j could not clear the database: {exc}") from exc
+
+    def close(self) -> None:
+        if self._owns_driver:
+            self._driver.close()
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_KIND_LABEL = {
+    EntityKind.COMPANY: NodeLabel.COMPANY.value,
+    EntityKind.PERSON: NodeLabel.PERSON.value,
+}
+
+
+def _chunks(rows: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    for offset in range(0, len(rows), size):
+        yield rows[offset : offset + size]
+
+
+def _expect(written: int, expected: int, what: str) -> None:
+    if written != expected:
+        # check_batch ran in this transaction, so this means a concurrent delete: roll back.
+        raise InvalidInput(
+            f"only {written} of {expected} {what} rows could be written (an endpoint vanished "
+            "while writing); nothing was written, retry the load"
+        )
