@@ -64,7 +64,11 @@ class Neo4jStore:
     # -- plumbing --------------------------------------------------------------------------
 
     def _session(self) -> neo4j.Session:
-        return self._driver.session(database=self._database)
+        # Schema-free properties (a link without `end`) make the server warn on every query.
+        return self._driver.session(
+            database=self._database,
+            notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
+        )
 
     def _read(self, work: Any) -> Any:
         try:
