@@ -161,6 +161,8 @@ class ParsedBundle:
     rejects: list[Reject]
     total_rows: dict[str, int]
     extra_columns: dict[str, list[str]]
+    rejected_ids: dict[str, Reject] = field(default_factory=dict)
+    """Ids of node rows rejected while parsing, so that rows naming them say why."""
 
 
 def read_bundle(path: Path, *, id_hash_salt: str | None = None) -> ParsedBundle:
@@ -206,7 +208,10 @@ def read_bundle(path: Path, *, id_hash_salt: str | None = None) -> ParsedBundle:
             try:
                 item, refs = parse_row(values, extra, id_hash_salt)
             except _RowError as exc:
-                parsed.rejects.append(Reject(name, line, exc.column, exc.reason, exc.value))
+                reject = Reject(name, line, exc.column, exc.reason, exc.value)
+                parsed.rejects.append(reject)
+                if name in _NODE_FILES and values.get("id"):
+                    parsed.rejected_ids.setdefault(normalize_id(values["id"]), reject)
                 continue
             rows.append(_Row(name, line, item, refs))
         parsed.rows[name] = rows
@@ -630,10 +635,7 @@ def load_bundle(
     {'companies.csv': 1}
     """
     parsed = read_bundle(path, id_hash_salt=id_hash_salt)
-    rejected_ids: dict[str, Reject] = {}
-    for reject in parsed.rejects:
-        if reject.file in _NODE_FILES and reject.value:
-            rejected_ids.setdefault(reject.value, reject)
+    rejected_ids = parsed.rejected_ids
     _drop_conflicting_duplicates(parsed)
     _check_references(parsed, store.labels_of, rejected_ids)
     result = LoadResult(
