@@ -1,0 +1,141 @@
+"""Bundle load throughput on each store, beside a server-side Neo4j reference.
+
+    python -m bench.load [--companies 100000] [--neo4j-uri bolt://127.0.0.1:7687] [--skip-neo4j]
+
+Generates (once, cached under bench/out/) a synthetic bundle, loads it into a fresh embedded store
+(with its fsynced journal) and into Neo4j, and prints rows/s for node rows and for link rows. On
+the same Neo4j it times ``UNWIND range(...) CREATE`` of the same number of nodes, in transactions
+of the same batch size, as a ceiling, and prints the ratio. Figures only: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import neo4j
+
+from graph.memory import MemoryStore
+from graph.neo4j.store import Neo4jStore
+from graph.store import GraphStore, WriteBatch, WriteResult
+from loaders.bundle import load_bundle, read_bundle
+from loaders.generate import generate_bundle
+
+OUT = Path(__file__).resolve().parent / "out"
+REFERENCE = """
+UNWIND range($first, $last) AS i
+CREATE (:BenchReference {id: 'R' + toString(i), name: 'Reference company ' + toString(i),
+        founded: date('2020-01-01'), status: 'active'})
+"""
+
+
+@dataclass
+class Timed:
+    """Wraps a store and adds up the time its writes take, split by node and link rows."""
+
+    inner: GraphStore
+    node_rows: int = 0
+    link_rows: int = 0
+    node_seconds: float = 0.0
+    link_seconds: float = 0.0
+    mixed: list[float] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def write(self, batch: WriteBatch) -> WriteResult:
+        started = time.perf_counter()
+        result = self.inner.write(batch)
+        elapsed = time.perf_counter() - started
+        total = len(batch) or 1
+        # A batch at the node/link boundary holds both: split its time by rows.
+        self.node_seconds += elapsed * len(batch.nodes) / total
+        self.link_seconds += elapsed * len(batch.links) / total
+        self.node_rows += len(batch.nodes)
+        self.link_rows += len(batch.links)
+        return result
+
+
+def bundle_for(companies: int) -> Path:
+    folder = OUT / f"bundle-{companies}"
+    if not (folder / "sanctions.csv").exists():
+        started = time.perf_counter()
+        generate_bundle(folder, companies, seed=1)
+        print(f"generated {folder} in {time.perf_counter() - started:.1f} s")
+    return folder
+
+
+def run_load(name: str, store: GraphStore, bundle: Path, batch_size: int) -> Timed:
+    timed = Timed(store)
+    started = time.perf_counter()
+    result = load_bundle(timed, bundle, batch_size=batch_size, id_hash_salt="bench")  # type: ignore[arg-type]
+    wall = time.perf_counter() - started
+    assert result.applied, result.rejects[:5]
+    node_rate = timed.node_rows / timed.node_seconds
+    link_rate = timed.link_rows / timed.link_seconds
+    rows = timed.node_rows + timed.link_rows
+    print(
+        f"{name:7} nodes {timed.node_rows:>9,} rows {node_rate:>10,.0f} rows/s"
+        f" | links {timed.link_rows:>9,} rows {link_rate:>10,.0f} rows/s"
+        f" | whole load incl. parsing and checks {wall:6.1f} s ({rows / wall:,.0f} rows/s)"
+    )
+    return timed
+
+
+def _create_reference(tx: neo4j.ManagedTransaction, first: int, last: int) -> None:
+    tx.run(REFERENCE, first=first, last=last).consume()
+
+
+def reference_rate(driver: neo4j.Driver, rows: int, batch_size: int) -> float:
+    with driver.session(database="neo4j") as session:
+        started = time.perf_counter()
+        for first in range(1, rows + 1, batch_size):
+            last = min(first + batch_size - 1, rows)
+            session.execute_write(_create_reference, first, last)
+        elapsed = time.perf_counter() - started
+        session.run(
+            "MATCH (n:BenchReference) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()
+    return rows / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--companies", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--neo4j-uri", default="bolt://127.0.0.1:7687")
+    parser.add_argument("--skip-neo4j", action="store_true")
+    args = parser.parse_args()
+    bundle = bundle_for(args.companies)
+    parsed = read_bundle(bundle, id_hash_salt="bench")
+    print(f"bundle: {bundle} rows per file: {parsed.total_rows}")
+
+    with tempfile.TemporaryDirectory() as data_dir, MemoryStore(data_dir) as memory:
+        run_load("memory", memory, bundle, args.batch_size)
+
+    if args.skip_neo4j:
+        return
+    driver = neo4j.GraphDatabase.driver(args.neo4j_uri, auth=None)
+    store = Neo4jStore(driver)
+    store.clear()
+    store.ensure_schema()
+    node_rows = sum(
+        parsed.total_rows.get(f, 0)
+        for f in ("companies.csv", "persons.csv", "addresses.csv", "sanctions.csv")
+    )
+    try:
+        timed = run_load("neo4j", store, bundle, args.batch_size)
+        node_rate = timed.node_rows / timed.node_seconds
+        reference = reference_rate(driver, node_rows, args.batch_size)
+        print(f"neo4j   reference UNWIND range(...) CREATE: {reference:,.0f} rows/s")
+        print(f"neo4j   bundle node load / reference: {node_rate / reference:.0%}")
+    finally:
+        store.clear()
+        driver.close()
+
+
+if __name__ == "__main__":
+    main()
