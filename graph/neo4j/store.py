@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, LiteralString
 
 import neo4j
-from neo4j.exceptions import ClientError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
 
 from graph.codec import link_from_props, link_props, node_from_props, node_props
 from graph.errors import BackendUnavailable, InvalidInput
@@ -157,8 +157,14 @@ class Neo4jStore:
 
         try:
             self._write(work)
-        except ClientError as exc:
+        except ConstraintError as exc:
             raise InvalidInput(f"Neo4j refused the batch: {exc.message}") from exc
+        except Neo4jError as exc:
+            # Timeouts, terminated transactions, memory limits: the batch was rolled back whole.
+            raise BackendUnavailable(
+                f"Neo4j did not apply the batch ({exc.code}: {exc.message}); nothing of it was "
+                "written, and re-running the load is safe"
+            ) from exc
         return WriteResult(nodes=len(batch.nodes), links=len(batch.links))
 
     @staticmethod

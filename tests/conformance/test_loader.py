@@ -453,10 +453,10 @@ def _full_dump(store: GraphStore, bundle: Path) -> object:
 def test_the_demo_bundle_twice_leaves_identical_counts(store: GraphStore) -> None:
     from api.cli.loading import demo_bundle_dir
 
-    first = load_bundle(store, demo_bundle_dir())
+    first = load_bundle(store, demo_bundle_dir(), id_hash_salt="demo")
     assert first.applied and not first.rejects, first.rejects[:5]
     counts = store.stats()
-    assert load_bundle(store, demo_bundle_dir()).applied
+    assert load_bundle(store, demo_bundle_dir(), id_hash_salt="demo").applied
     assert store.stats() == counts
 
 
