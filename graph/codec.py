@@ -8,7 +8,7 @@ an upsert never overwrites a known value with "unknown".
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from enum import Enum
 from typing import Any, Final, TypeVar
@@ -77,73 +77,95 @@ _FIELDS: dict[type[Any], tuple[str, ...]] = {
 T = TypeVar("T")
 
 
-def _to_prop(value: object) -> Scalar | date:
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, (str, int, float, bool, date)) or value is None:
-        return value
-    raise TypeError(f"not a scalar property: {value!r}")
-
-
-def _props(obj: Node | Link) -> Props:
+def _props(obj: Node | Link, dates_as_text: bool = False) -> Props:
     props: Props = {}
     for name in _FIELDS[type(obj)]:
         value = getattr(obj, name)
-        if value is not None:
-            props[name] = _to_prop(value)
-    for key, value in obj.extra.items():
-        if value is not None and key not in props:
-            props[key] = value
+        if value is None:
+            continue
+        if isinstance(value, Enum):
+            value = value.value
+        elif dates_as_text and isinstance(value, date):
+            value = value.isoformat()
+        props[name] = value
+    for key, extra in obj.extra.items():
+        if extra is not None and key not in props:
+            props[key] = extra
     return props
 
 
-def node_props(node: Node) -> Props:
-    """The node's properties without None values (``id`` included)."""
-    return _props(node)
+def node_props(node: Node, *, dates_as_text: bool = False) -> Props:
+    """The node's properties without None values (``id`` included); dates as ISO text if asked."""
+    return _props(node, dates_as_text)
 
 
-def link_props(link: Link) -> Props:
+def link_props(link: Link, *, dates_as_text: bool = False) -> Props:
     """The link's properties without None values and without its endpoints' ids."""
-    props = _props(link)
+    props = _props(link, dates_as_text)
     for endpoint in ("owner_id", "person_id", "entity_id", "company_id", "address_id"):
         props.pop(endpoint, None)
     return props
 
 
-def _parse(cls: type[Any], name: str, value: object) -> object:
-    if value is None:
-        return None
-    if name in _DATE_FIELDS:
-        if isinstance(value, date):
-            return value
-        if hasattr(value, "to_native"):  # neo4j.time.Date
-            native = value.to_native()
-            assert isinstance(native, date)
-            return native
-        return date.fromisoformat(str(value))
-    if name == "status":
-        return (SanctionStatus if cls is Sanction else CompanyStatus)(str(value))
-    if name in _ENUM_FIELDS:
-        return _ENUM_FIELDS[name](value)
-    if name in _FLOAT_FIELDS:
-        return float(value)  # type: ignore[arg-type]
-    if name in _INT_FIELDS:
-        return int(value)  # type: ignore[call-overload]
-    if name in _BOOL_FIELDS:
-        return bool(value)
+def _to_date(value: object) -> date:
+    if isinstance(value, date):
+        return value
+    if hasattr(value, "to_native"):  # neo4j.time.Date
+        native = value.to_native()
+        assert isinstance(native, date)
+        return native
+    return date.fromisoformat(str(value))
+
+
+def _enum_converter(enum: type[Enum]) -> Callable[[object], object]:
+    members = {member.value: member for member in enum}
+
+    def convert(value: object) -> object:
+        member = members.get(value)
+        return member if member is not None else enum(value)
+
+    return convert
+
+
+def _converters(cls: type[Any]) -> dict[str, Callable[[object], object]]:
+    converters: dict[str, Callable[[object], object]] = {}
+    for name in _FIELDS[cls]:
+        if name in _DATE_FIELDS:
+            converters[name] = _to_date
+        elif name == "status":
+            converters[name] = _enum_converter(SanctionStatus if cls is Sanction else CompanyStatus)
+        elif name in _ENUM_FIELDS:
+            converters[name] = _enum_converter(_ENUM_FIELDS[name])
+        elif name in _FLOAT_FIELDS:
+            converters[name] = float  # type: ignore[assignment]
+        elif name in _INT_FIELDS:
+            converters[name] = int  # type: ignore[assignment]
+        elif name in _BOOL_FIELDS:
+            converters[name] = bool
+        else:
+            converters[name] = _identity
+    return converters
+
+
+def _identity(value: object) -> object:
     return value
 
 
+_CONVERTERS: dict[type[Any], dict[str, Callable[[object], object]]] = {
+    cls: _converters(cls) for cls in _FIELDS
+}
+
+
 def _build(cls: type[T], props: Mapping[str, object], ignore: frozenset[str]) -> T:
-    fields = _FIELDS[cls]
+    converters = _CONVERTERS[cls]
     kwargs: dict[str, object] = {}
     extra: dict[str, Scalar] = {}
     for key, value in props.items():
-        if key in ignore:
-            continue
-        if key in fields:
-            kwargs[key] = _parse(cls, key, value)
-        else:
+        convert = converters.get(key)
+        if convert is not None:
+            if value is not None:
+                kwargs[key] = convert(value)
+        elif key not in ignore:
             extra[key] = _scalar(value)
     if extra:
         kwargs["extra"] = extra

@@ -10,6 +10,7 @@ be run again. With rejects and without ``allow_rejects`` nothing at all is writt
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -203,8 +204,10 @@ def read_bundle(path: Path, *, id_hash_salt: str | None = None) -> ParsedBundle:
             parsed.extra_columns[name] = extra
         parse_row = _PARSERS[name]
         rows: list[_Row] = []
-        for line, record in enumerate(frame.to_dict("records"), start=2):
-            values = {str(k): _clean(v) for k, v in record.items()}
+        names = [str(c) for c in frame.columns]
+        cells = zip(*(frame[c].tolist() for c in frame.columns), strict=True)
+        for line, record in enumerate(cells, start=2):
+            values = dict(zip(names, map(_clean, record), strict=True))
             try:
                 item, refs = parse_row(values, extra, id_hash_salt)
             except _RowError as exc:
@@ -238,7 +241,7 @@ def _read_csv(file: Path) -> pd.DataFrame:
 
 
 def _clean(value: object) -> str:
-    return "" if value is None else str(value).strip()
+    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
 
 
 # -- cell parsers ----------------------------------------------------------------------------
@@ -250,14 +253,24 @@ def _id(values: dict[str, str], column: str, *, required: bool = True) -> str:
         if required:
             raise _RowError(column, "required cell is empty")
         return ""
-    if any(ord(ch) < 32 for ch in raw):
-        raise _RowError(column, "id contains control characters", raw)
+    ident, problem = _checked_id(raw)
+    if problem is not None:
+        raise _RowError(column, problem, raw)
+    return ident
+
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def _checked_id(raw: str) -> tuple[str, str | None]:
+    # Ids repeat across officer and ownership rows: check each distinct one once.
+    if _CONTROL.search(raw):
+        return raw, "id contains control characters"
     ident = normalize_id(raw)
     if looks_like_uscc(ident) and not is_valid_uscc(ident):
-        raise _RowError(
-            column, "unified social credit code has a wrong check character (GB 32100)", raw
-        )
-    return ident
+        return ident, "unified social credit code has a wrong check character (GB 32100)"
+    return ident, None
 
 
 def _text(values: dict[str, str], column: str, *, required: bool = False) -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from graph.errors import BackendUnavailable, InvalidInput
-from graph.model import Direction, LinkType
+from graph.model import Direction, LinkType, Person
 from graph.store import GraphStore, Step, WriteBatch, WriteResult
 from loaders.bundle import load_bundle
 from loaders.generate import generate_bundle
@@ -373,9 +373,9 @@ def test_national_ids_are_stored_only_hashed(store: GraphStore, tmp_path: Path) 
     result = load_bundle(store, bundle, id_hash_salt="pepper")
     assert result.applied
     person = store.get("P1")
-    assert person is not None
+    assert isinstance(person, Person)
     assert "11010519491231002X" not in repr(person)
-    assert getattr(person, "national_id_hash", None) and len(person.national_id_hash) == 64  # type: ignore[union-attr]
+    assert person.national_id_hash is not None and len(person.national_id_hash) == 64
 
 
 def test_a_folder_without_bundle_files_is_an_error(store: GraphStore, tmp_path: Path) -> None:

@@ -13,7 +13,9 @@ from graph.model import (
     CompanyStatus,
     Direction,
     EntityKind,
+    Link,
     LinkType,
+    Node,
     Officer,
     OfficerRole,
     Ownership,
@@ -253,8 +255,8 @@ def test_get_many_and_labels(store: GraphStore) -> None:
 
 
 def test_large_batches_are_chunked(store: GraphStore) -> None:
-    companies = [Company(f"B{i:05d}", f"Bulk {i}") for i in range(12_000)]
-    links = [Ownership(f"B{i:05d}", f"B{i + 1:05d}", 100.0) for i in range(11_999)]
+    companies: list[Node] = [Company(f"B{i:05d}", f"Bulk {i}") for i in range(12_000)]
+    links: list[Link] = [Ownership(f"B{i:05d}", f"B{i + 1:05d}", 100.0) for i in range(11_999)]
     store.write(WriteBatch(nodes=companies, links=links))
     assert store.stats().nodes["Company"] == 12_000
     assert store.stats().links["OWNS"] == 11_999
