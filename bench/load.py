@@ -18,13 +18,12 @@ from pathlib import Path
 
 import neo4j
 
+from bench.common import bundle_for
 from graph.memory import MemoryStore
 from graph.neo4j.store import Neo4jStore
 from graph.store import GraphStore, WriteBatch, WriteResult
 from loaders.bundle import load_bundle, read_bundle
-from loaders.generate import generate_bundle
 
-OUT = Path(__file__).resolve().parent / "out"
 REFERENCE = """
 UNWIND range($first, $last) AS i
 CREATE (:BenchReference {id: 'R' + toString(i), name: 'Reference company ' + toString(i),
@@ -57,15 +56,6 @@ class Timed:
         self.node_rows += len(batch.nodes)
         self.link_rows += len(batch.links)
         return result
-
-
-def bundle_for(companies: int) -> Path:
-    folder = OUT / f"bundle-{companies}"
-    if not (folder / "sanctions.csv").exists():
-        started = time.perf_counter()
-        generate_bundle(folder, companies, seed=1)
-        print(f"generated {folder} in {time.perf_counter() - started:.1f} s")
-    return folder
 
 
 def run_load(name: str, store: GraphStore, bundle: Path, batch_size: int) -> Timed:

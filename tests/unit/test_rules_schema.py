@@ -115,7 +115,7 @@ def test_default_rules_match_the_domain_table() -> None:
     assert (companies.edge, companies.direction, companies.roles) == (
         LinkType.OFFICER_OF,
         Direction.OUT,
-        {OfficerRole.LEGAL_REPRESENTATIVE},
+        frozenset({OfficerRole.LEGAL_REPRESENTATIVE}),
     )
     assert set(companies.measures) == {Measure.ENHANCED_SUPERVISION}
 
@@ -136,7 +136,7 @@ def test_default_rules_match_the_domain_table() -> None:
         assert rule.subject.kind is SubjectKind.ANY
         assert set(rule.subject.measures) == {Measure.ENHANCED_SUPERVISION, Measure.HONOR_BAN}
         assert rule.reaches == ()
-    assert rules.rule("R7").trigger.severities == {Severity.SERIOUS}
+    assert rules.rule("R7").trigger.severities == frozenset({Severity.SERIOUS})
 
 
 def test_every_default_measure_has_a_legal_basis_citing_a_source() -> None:
@@ -250,7 +250,7 @@ def _set(path: list[str | int], value: object) -> Mutation:
     def mutate(raw: Raw) -> None:
         target: Any = raw
         for key in path[:-1]:
-            target = target[key] if isinstance(key, int) else target[key]
+            target = target[key]
         target[path[-1]] = value
 
     return mutate

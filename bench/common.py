@@ -1,0 +1,87 @@
+"""What the benchmarks share: a cached generated bundle and stores loaded with it."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import neo4j
+
+from graph.memory import MemoryStore
+from graph.neo4j.store import Neo4jStore
+from loaders.bundle import load_bundle
+from loaders.generate import generate_bundle
+
+OUT = Path(__file__).resolve().parent / "out"
+SALT = "bench"
+
+
+def bundle_for(companies: int, seed: int = 1) -> Path:
+    """The generated bundle for ``companies`` companies, made once and cached in bench/out/."""
+    folder = OUT / f"bundle-{companies}-seed{seed}"
+    if not (folder / "sanctions.csv").exists():
+        started = time.perf_counter()
+        generate_bundle(folder, companies, seed=seed)
+        print(f"generated {folder} in {time.perf_counter() - started:.1f} s")
+    return folder
+
+
+def memory_store(bundle: Path) -> MemoryStore:
+    store = MemoryStore()
+    started = time.perf_counter()
+    load_bundle(store, bundle, id_hash_salt=SALT)
+    print(f"memory: loaded {bundle.name} in {time.perf_counter() - started:.1f} s")
+    return store
+
+
+def neo4j_store(bundle: Path, uri: str) -> Neo4jStore:
+    """A Neo4j store holding exactly ``bundle``; reloaded only when its counts differ."""
+    driver = neo4j.GraphDatabase.driver(uri, auth=None)
+    store = Neo4jStore(driver, owns_driver=True)
+    store.ensure_schema()
+    reference = memory_counts(bundle)
+    if store.stats() != reference:
+        store.clear()
+        started = time.perf_counter()
+        load_bundle(store, bundle, id_hash_salt=SALT)
+        print(f"neo4j: loaded {bundle.name} in {time.perf_counter() - started:.1f} s")
+    else:
+        print(f"neo4j: already holds {bundle.name}")
+    return store
+
+
+def memory_counts(bundle: Path) -> object:
+    marker = bundle / ".stats"
+    if marker.exists():
+        import ast
+
+        nodes, links = ast.literal_eval(marker.read_text())
+        from graph.store import Stats
+
+        return Stats(nodes=nodes, links=links)
+    store = MemoryStore()
+    load_bundle(store, bundle, id_hash_salt=SALT)
+    stats = store.stats()
+    marker.write_text(repr((dict(stats.nodes), dict(stats.links))))
+    return stats
+
+
+def sample_ids(bundle: Path, n: int, seed: int = 7) -> list[str]:
+    """``n`` company and person ids drawn at random from the bundle (same draw for each store)."""
+    import csv
+
+    ids: list[str] = []
+    for name in ("companies.csv", "persons.csv"):
+        with (bundle / name).open(encoding="utf-8") as f:
+            ids += [row["id"] for row in csv.DictReader(f)]
+    return random.Random(seed).sample(ids, n)
+
+
+def percentiles(samples: Sequence[float]) -> tuple[float, float]:
+    """p50 and p99 of ``samples`` (seconds), in milliseconds."""
+    ordered = sorted(samples)
+    p50 = ordered[len(ordered) // 2]
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return p50 * 1000, p99 * 1000

@@ -1,0 +1,804 @@
+"""The joint-punishment engine: which restrictions hold at a date, each with its path and basis.
+
+Pure Python over :class:`graph.store.Subgraph` values: the store only extracts typed
+neighbourhoods, so every backend gives the same answers. Two entry points:
+
+* **on read** (:func:`restrictions_for`, :func:`lookup`): the restrictions on one entity. The
+  extraction runs *backwards* from the entity along the rule set's reaches, so it costs a few
+  ``neighbourhood`` calls whatever the size of the graph:
+
+  1. ``[entity]``, OFFICER_OF both ways, 1 hop (with the union of the rules' role filters): the
+     entity's officers (a company) or positions (a person), with their sanction records. One hop
+     from a company reaches a person without expanding that person's other positions, so a
+     person with 100k positions does not slow a lookup of one of the companies.
+  2. For a company, when some reach goes down ownership (R1: companies a subject controls): the
+     OWNS closure *up* from it. For a person, or a company that could control a subject (R2):
+     the OWNS closure *down* from it. When a reach has a control condition the closure also
+     follows ``actual_controller`` positions (an actual controller controls, and that control
+     propagates: :mod:`graph.ownership`), and it runs to :data:`CLOSURE_HOPS`, because control
+     is decided over the whole closure whatever the reach's hop limit. Closures only ever grow
+     one way, so a holder of 100k stakes is reached but never expanded.
+
+  A reach can only end at some kinds of entity (OFFICER_OF IN at persons, OWNS OUT at
+  companies, ...), so the calls the entity's kind cannot be reached through are skipped: with
+  the default rules a lookup is two ``neighbourhood`` calls and no other read.
+
+  Each candidate subject found (a node of an extraction with a triggering sanction in force) is
+  then evaluated exactly as the forward engine would, restricted to the one entity.
+
+* **forward** (:func:`materialise`): every restriction in the graph, from every sanction in force.
+  Subjects are batched: one ``neighbourhood`` call per (link type, direction) over all subjects.
+
+Paths are canonical so that both directions agree: along OFFICER_OF the link with the smallest
+natural key; along OWNS the shortest path in force from the subject (hops are counted on it), and
+among shortest paths the one whose node ids are lexicographically smallest. One source gives an
+entity a measure once per rule: when several paths lead there, the shortest (then smallest) wins.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final, TypeAlias
+
+from graph.errors import NotFound
+from graph.model import (
+    Company,
+    Direction,
+    EntityKind,
+    LinkType,
+    Measure,
+    Officer,
+    OfficerRole,
+    Ownership,
+    Person,
+    Sanction,
+    SanctionStatus,
+)
+from graph.ownership import HoldingIndex, control_map, controlled_companies
+from graph.rules.schema import PublicityPolicy, Reach, Rule, RuleSet
+from graph.store import GraphReader, Step, Subgraph
+
+__all__ = [
+    "CLOSURE_HOPS",
+    "EntityLookup",
+    "Path",
+    "PathLink",
+    "Restriction",
+    "add_months",
+    "lookup",
+    "materialise",
+    "restrictions_for",
+    "sanction_ended_on",
+    "sanction_in_force",
+]
+
+CLOSURE_HOPS: Final = 64
+"""Depth of an ownership-closure extraction. Control has no hop limit in DOMAIN.md; this bound
+(that of :func:`graph.store.ownership_closure`) only guards against runaway chains."""
+
+Entity: TypeAlias = Company | Person
+
+
+# -- time --------------------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months; a day past the month's end becomes its last day.
+
+    Examples
+    --------
+    >>> add_months(date(2024, 1, 31), 1)
+    datetime.date(2024, 2, 29)
+    >>> add_months(date(2024, 2, 29), 12)
+    datetime.date(2025, 2, 28)
+    """
+    total = day.year * 12 + (day.month - 1) + months
+    year, month0 = divmod(total, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(day.day, last))
+
+
+def _period_end(sanction: Sanction, policy: PublicityPolicy) -> date | None:
+    """The exclusive end of the publicity period, status aside: ``end``, capped by the maximum."""
+    end = sanction.end
+    maximum = policy.maximum_months(sanction)
+    start = sanction.effective_start
+    if maximum is not None and start is not None:
+        cap = add_months(start, maximum)
+        end = cap if end is None else min(end, cap)
+    return end
+
+
+def sanction_ended_on(sanction: Sanction, policy: PublicityPolicy) -> date | None:
+    """The first day ``sanction`` no longer counts, or None when nothing ends it.
+
+    The earliest of: its ``end``; ``start + maximum publicity period`` (when its list and
+    severity have a maximum); for a repaired or revoked record, the day its status changed. A
+    repaired or revoked record without a ``status_date`` is taken to have changed at its start:
+    nothing says it ever counted.
+
+    Examples
+    --------
+    >>> from graph.rules.schema import load_rules
+    >>> from graph.model import SanctionList
+    >>> policy = load_rules(None).publicity
+    >>> s = Sanction("s1", "c1", SanctionList.SERIOUS_DISHONEST, start=date(2020, 3, 1))
+    >>> sanction_ended_on(s, policy)  # serious: at most 3 years
+    datetime.date(2023, 3, 1)
+    """
+    end = _period_end(sanction, policy)
+    if sanction.status is SanctionStatus.ACTIVE:
+        return end
+    changed = sanction.status_date
+    if changed is None:
+        changed = sanction.effective_start
+        if changed is None:
+            return end
+    return changed if end is None else min(end, changed)
+
+
+def sanction_in_force(sanction: Sanction, as_of: date, policy: PublicityPolicy) -> bool:
+    """Whether ``sanction`` produces measures at ``as_of`` (spec/DOMAIN.md "Time").
+
+    In force when ``effective_start <= as_of < ended_on`` (missing bounds are open) and, for a
+    repaired or revoked record, ``as_of`` is before the day its status changed.
+
+    Examples
+    --------
+    >>> from graph.rules.schema import load_rules
+    >>> from graph.model import SanctionList
+    >>> policy = load_rules(None).publicity
+    >>> s = Sanction("s1", "c1", SanctionList.SERIOUS_DISHONEST, start=date(2020, 3, 1))
+    >>> [sanction_in_force(s, d, policy) for d in (date(2020, 2, 29), date(2023, 2, 28),
+    ...                                            date(2023, 3, 1))]
+    [False, True, False]
+    """
+    if sanction.status is not SanctionStatus.ACTIVE and (
+        sanction.status_date is None or as_of >= sanction.status_date
+    ):
+        return False
+    start = sanction.effective_start
+    if start is not None and as_of < start:
+        return False
+    end = sanction_ended_on(sanction, policy)
+    return end is None or as_of < end
+
+
+# -- values ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PathLink:
+    """One link of a path, as stored (``from_id`` -> ``to_id``), whichever way it was walked."""
+
+    type: LinkType
+    from_id: str
+    to_id: str
+    role: OfficerRole | None = None
+    share: float | None = None
+
+    @classmethod
+    def of(cls, link: Officer | Ownership) -> PathLink:
+        if isinstance(link, Officer):
+            return cls(LinkType.OFFICER_OF, link.person_id, link.company_id, role=link.role)
+        return cls(LinkType.OWNS, link.owner_id, link.company_id, share=link.share)
+
+    @property
+    def label(self) -> str:
+        """``OFFICER_OF legal_representative`` or ``OWNS 60%``."""
+        text = self.type.value
+        if self.role is not None:
+            text += f" {self.role.value}"
+        if self.share is not None:
+            text += f" {self.share:g}%"
+        return text
+
+    def sort_key(self) -> tuple[str, str, str, str, float]:
+        role = self.role.value if self.role is not None else ""
+        share = self.share if self.share is not None else -1.0
+        return (self.type.value, self.from_id, self.to_id, role, share)
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """Node ids from the sanctioned subject to the restricted entity, and the links between.
+
+    A subject's own restriction has a one-node path and no links.
+    """
+
+    nodes: tuple[str, ...]
+    links: tuple[PathLink, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.nodes or len(self.links) != len(self.nodes) - 1:
+            raise ValueError("a path has one link fewer than nodes, and at least one node")
+
+    @property
+    def subject_id(self) -> str:
+        return self.nodes[0]
+
+    @property
+    def entity_id(self) -> str:
+        return self.nodes[-1]
+
+    @property
+    def hops(self) -> int:
+        return len(self.links)
+
+    def sort_key(self) -> tuple[int, tuple[str, ...], tuple[tuple[str, str, str, str, float], ...]]:
+        return (len(self.nodes), self.nodes, tuple(link.sort_key() for link in self.links))
+
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        """The path as text, links pointing the way they are stored.
+
+        Examples
+        --------
+        >>> path = Path(("c1", "p1"), (PathLink(LinkType.OFFICER_OF, "p1", "c1",
+        ...                                     role=OfficerRole.LEGAL_REPRESENTATIVE),))
+        >>> path.describe({"c1": "Acme"})
+        'Acme <-[OFFICER_OF legal_representative]- p1'
+        """
+        names = names or {}
+        text = names.get(self.nodes[0], self.nodes[0])
+        for link, node in zip(self.links, self.nodes[1:], strict=True):
+            arrow = f" -[{link.label}]-> " if link.to_id == node else f" <-[{link.label}]- "
+            text += arrow + names.get(node, node)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """A measure an entity is subject to at a date, with the sanction, rule and path behind it."""
+
+    entity_id: str
+    measure: Measure
+    rule: str
+    """The id of the rule that produced it."""
+    legal_basis: str
+    source: Sanction = field(hash=False)
+    path: Path
+
+    @property
+    def disputed(self) -> bool:
+        """The source record is under objection (the restriction still holds until resolved)."""
+        return self.source.disputed
+
+    @property
+    def subject_id(self) -> str:
+        return self.source.subject_id
+
+    @property
+    def own(self) -> bool:
+        """Whether it comes from the entity's own sanction (not from a linked entity's)."""
+        return self.source.subject_id == self.entity_id
+
+    def sort_key(self) -> tuple[object, ...]:
+        return (self.entity_id, self.measure.value, self.rule, self.source.id, self.path.sort_key())
+
+
+@dataclass(frozen=True, slots=True)
+class EntityLookup:
+    """What the on-read extraction found about one entity."""
+
+    entity: Entity
+    sanctions: tuple[Sanction, ...]
+    """Every own record, any status or date, by id."""
+    restrictions: tuple[Restriction, ...]
+    nodes: Mapping[str, Entity]
+    """Every entity the extraction saw: the nodes of every path among them."""
+
+
+# -- link indexes and reach evaluation ---------------------------------------------------------
+
+_ControlLink: TypeAlias = Ownership | Officer
+"""A link that can carry control: a holding, or an ``actual_controller`` position."""
+_Walk: TypeAlias = tuple[tuple[str, ...], tuple[_ControlLink, ...]]
+
+
+class _Links:
+    """The links of one extraction, indexed for walking from any node either way."""
+
+    def __init__(self, subgraph: Subgraph) -> None:
+        self.nodes = subgraph.nodes
+        self.sanctions = subgraph.sanctions
+        self.officers_of_company: dict[str, list[Officer]] = defaultdict(list)
+        self.positions_of_person: dict[str, list[Officer]] = defaultdict(list)
+        self.down: dict[str, list[Ownership]] = defaultdict(list)
+        """owner -> OWNS links from it."""
+        self.up: dict[str, list[Ownership]] = defaultdict(list)
+        """company -> OWNS links to it."""
+        self.control_down: dict[str, list[_ControlLink]] = defaultdict(list)
+        """controller -> OWNS links from it and its ``actual_controller`` positions."""
+        self.control_up: dict[str, list[_ControlLink]] = defaultdict(list)
+        """company -> OWNS links to it and the positions of its ``actual_controller`` officers."""
+        ownerships: list[Ownership] = []
+        self.actual_controllers: list[Officer] = []
+        for link in subgraph.links.values():
+            if isinstance(link, Officer):
+                self.officers_of_company[link.company_id].append(link)
+                self.positions_of_person[link.person_id].append(link)
+                if link.role is OfficerRole.ACTUAL_CONTROLLER:
+                    self.actual_controllers.append(link)
+                    self.control_down[link.person_id].append(link)
+                    self.control_up[link.company_id].append(link)
+            elif isinstance(link, Ownership):
+                self.down[link.owner_id].append(link)
+                self.up[link.company_id].append(link)
+                self.control_down[link.owner_id].append(link)
+                self.control_up[link.company_id].append(link)
+                ownerships.append(link)
+        self._ownerships = ownerships
+        self._index: HoldingIndex | None = None
+        self._controlled: dict[str, frozenset[str]] = {}
+        self._control: dict[str, set[str]] | None = None
+
+    @property
+    def index(self) -> HoldingIndex:
+        if self._index is None:
+            self._index = HoldingIndex(self._ownerships)
+        return self._index
+
+    def controlled_by(self, owner_id: str) -> frozenset[str]:
+        """The companies ``owner_id`` controls (the extraction must hold its closure below)."""
+        found = self._controlled.get(owner_id)
+        if found is None:
+            found = frozenset(controlled_companies(owner_id, self.index, self.actual_controllers))
+            self._controlled[owner_id] = found
+        return found
+
+    def controllers_of(self, company_id: str) -> set[str]:
+        """Who controls ``company_id`` (the extraction must hold its closure above)."""
+        if self._control is None:
+            # One fixpoint over the whole extraction serves every subject (forward runs ask
+            # for thousands); per-company calls would redo it each time.
+            self._control = control_map(self.index, self.actual_controllers)
+        return set(self._control.get(company_id, ()))
+
+    def kind_of(self, node_id: str) -> EntityKind | None:
+        node = self.nodes.get(node_id)
+        return node.kind if isinstance(node, (Company, Person)) else None
+
+
+def _shortest_walks(
+    start: str,
+    adjacency: Mapping[str, Sequence[_ControlLink]],
+    downward: bool,
+    max_hops: int | None,
+    wanted: set[str] | None = None,
+) -> dict[str, _Walk]:
+    """Breadth-first from ``start``: for every node reached (or only those ``wanted``, stopping
+    once all are found), the canonical shortest walk to it.
+
+    Canonical: fewest links, then the smallest sequence of node ids, then the smallest link keys.
+    A node's best walk extends a best walk of the level before, so comparing two candidates only
+    needs the rank of their parents' walks within that level, then the link key: one pass per
+    level with parent pointers, no walk copied. It does not depend on which way the extraction
+    was made, so forward and on-read agree.
+    """
+    parent: dict[str, tuple[str, _ControlLink] | None] = {start: None}
+    rank = {start: 0}
+    frontier = [start]
+    remaining = None if wanted is None else wanted - {start}
+    depth = 0
+    while frontier and (max_hops is None or depth < max_hops):
+        if remaining is not None and not remaining:
+            break
+        choice: dict[str, tuple[int, str, str, _ControlLink]] = {}
+        for node in frontier:
+            node_rank = rank[node]
+            for link in adjacency.get(node, ()):
+                other = link.target if downward else link.source
+                if other in parent:
+                    continue
+                current = choice.get(other)
+                if current is None or (node_rank, link.key) < current[:2]:
+                    choice[other] = (node_rank, link.key, node, link)
+        frontier = sorted(choice, key=lambda other: (choice[other][0], other))
+        for position, other in enumerate(frontier):
+            rank[other] = position
+            parent[other] = (choice[other][2], choice[other][3])
+        if remaining is not None:
+            remaining.difference_update(choice)
+        depth += 1
+    targets = parent if wanted is None else [t for t in (*wanted, start) if t in parent]
+    walks: dict[str, _Walk] = {}
+    for target in targets:
+        nodes = [target]
+        steps: list[_ControlLink] = []
+        step = parent[target]
+        while step is not None:
+            nodes.append(step[0])
+            steps.append(step[1])
+            step = parent[step[0]]
+        walks[target] = (tuple(reversed(nodes)), tuple(reversed(steps)))
+    return walks
+
+
+def _reach_paths(reach: Reach, subject_id: str, links: _Links, only: str | None) -> dict[str, Path]:
+    """The entities ``reach`` leads to from ``subject_id`` in this extraction, with their paths.
+
+    ``only``: evaluate for that one entity (the on-read engine); the extraction then holds what
+    decides that entity's case but not necessarily anyone else's.
+    """
+    if reach.edge is LinkType.OFFICER_OF:
+        found = _officer_paths(reach, subject_id, links, only)
+    else:
+        found = _ownership_paths(reach, subject_id, links, only)
+    kinds = reach.target_kinds
+    return {
+        target: path
+        for target, path in found.items()
+        if target != subject_id and links.kind_of(target) in kinds
+    }
+
+
+def _officer_paths(
+    reach: Reach, subject_id: str, links: _Links, only: str | None
+) -> dict[str, Path]:
+    inward = reach.direction is Direction.IN
+    candidates = (
+        links.officers_of_company.get(subject_id, ())
+        if inward
+        else links.positions_of_person.get(subject_id, ())
+    )
+    chosen: dict[str, Officer] = {}
+    for link in candidates:
+        if reach.roles is not None and link.role not in reach.roles:
+            continue
+        other = link.person_id if inward else link.company_id
+        if only is not None and other != only:
+            continue
+        # Several roles in one company: one restriction, through the smallest link key.
+        if other not in chosen or link.key < chosen[other].key:
+            chosen[other] = link
+    return {
+        other: Path((subject_id, other), (PathLink.of(link),)) for other, link in chosen.items()
+    }
+
+
+def _ownership_paths(
+    reach: Reach, subject_id: str, links: _Links, only: str | None
+) -> dict[str, Path]:
+    down = reach.direction is Direction.OUT
+    # Control also passes through recorded actual controllers (graph/ownership.py), so a control
+    # reach walks their positions too; a plain ownership reach walks holdings only.
+    adjacency: Mapping[str, Sequence[_ControlLink]]
+    if reach.control:
+        adjacency = links.control_down if down else links.control_up
+    else:
+        adjacency = links.down if down else links.up
+    wanted: set[str] | None = None if only is None else {only}
+    if reach.control:
+        if down:
+            controlled = set(links.controlled_by(subject_id))
+        elif only is not None:
+            # The extraction is the closure below ``only``: enough to decide what it controls,
+            # not who else controls the subject.
+            controlled = {only} if subject_id in links.controlled_by(only) else set()
+        else:
+            controlled = links.controllers_of(subject_id)
+        wanted = controlled if wanted is None else wanted & controlled
+    walks = _shortest_walks(subject_id, adjacency, down, reach.max_hops, wanted)
+    targets = set(walks) if wanted is None else wanted & set(walks)
+    return {
+        target: Path(walks[target][0], tuple(PathLink.of(link) for link in walks[target][1]))
+        for target in targets
+    }
+
+
+def _reach_hops(reach: Reach) -> int:
+    """How deep an extraction must go for ``reach``: control needs the whole closure."""
+    if reach.edge is LinkType.OFFICER_OF:
+        return 1
+    if reach.control or reach.max_hops is None:
+        return CLOSURE_HOPS
+    return reach.max_hops
+
+
+_GroupKey: TypeAlias = tuple[LinkType, Direction]
+"""A reach's link type and direction seen from the subject: reaches sharing one share an
+extraction."""
+
+_CONTROLLER_ROLES: Final = frozenset({OfficerRole.ACTUAL_CONTROLLER})
+
+
+@dataclass(slots=True)
+class _Group:
+    roles: set[OfficerRole] | None = field(default_factory=set)
+    hops: int = 0
+    control: bool = False
+    seeds: set[str] = field(default_factory=set)
+
+    def add(self, reach: Reach) -> None:
+        if self.roles is not None:
+            if reach.roles is None:
+                self.roles = None
+            else:
+                self.roles.update(reach.roles)
+        self.hops = max(self.hops, _reach_hops(reach))
+        self.control = self.control or reach.control
+
+    def steps(self, link: LinkType, direction: Direction) -> list[Step]:
+        """The steps of this group's extraction, walking ``direction``."""
+        if link is LinkType.OFFICER_OF:
+            roles = None if self.roles is None else frozenset(self.roles)
+            return [Step(link, direction, roles)]
+        steps = [Step(LinkType.OWNS, direction)]
+        if self.control:
+            # Actual controllers hold control like a majority owner; persons have no incoming
+            # links, so this adds one hop at the top of a closure and never expands a person.
+            steps.append(Step(LinkType.OFFICER_OF, direction, _CONTROLLER_ROLES))
+        return steps
+
+
+def _reverse(direction: Direction) -> Direction:
+    return Direction.IN if direction is Direction.OUT else Direction.OUT
+
+
+def _measures(
+    measures: Mapping[Measure, str], only: Measure | None
+) -> Iterator[tuple[Measure, str]]:
+    for measure, basis in measures.items():
+        if only is None or measure is only:
+            yield measure, basis
+
+
+def _finalise(found: Iterable[Restriction]) -> list[Restriction]:
+    """One restriction per (entity, measure, rule, source), through its shortest path; sorted."""
+    best: dict[tuple[str, Measure, str, str], Restriction] = {}
+    for item in found:
+        key = (item.entity_id, item.measure, item.rule, item.source.id)
+        current = best.get(key)
+        if current is None or item.path.sort_key() < current.path.sort_key():
+            best[key] = item
+    return sorted(best.values(), key=Restriction.sort_key)
+
+
+def _own_restrictions(
+    sanction: Sanction, rule: Rule, measure: Measure | None
+) -> Iterator[Restriction]:
+    path = Path((sanction.subject_id,))
+    for item, basis in _measures(rule.subject.measures, measure):
+        yield Restriction(sanction.subject_id, item, rule.id, basis, sanction, path)
+
+
+def _reach_restrictions(
+    sanction: Sanction,
+    rule: Rule,
+    reach: Reach,
+    links: _Links,
+    only: str | None,
+    measure: Measure | None,
+) -> Iterator[Restriction]:
+    measures = list(_measures(reach.measures, measure))
+    if not measures:
+        return
+    for target, path in _reach_paths(reach, sanction.subject_id, links, only).items():
+        for item, basis in measures:
+            yield Restriction(target, item, rule.id, basis, sanction, path)
+
+
+# -- on read -----------------------------------------------------------------------------------
+
+
+def lookup(store: GraphReader, entity_id: str, as_of: date, rules: RuleSet) -> EntityLookup:
+    """Extract what decides one entity's restrictions, and evaluate them (see the module doc).
+
+    Raises
+    ------
+    NotFound
+        When no company or person has this id.
+
+    Examples
+    --------
+    >>> from graph.memory import MemoryStore
+    >>> from graph.model import Company, SanctionList
+    >>> from graph.rules.schema import load_rules
+    >>> from graph.store import WriteBatch
+    >>> store = MemoryStore()
+    >>> _ = store.write(WriteBatch(nodes=[Company("c1", "Acme"),
+    ...                                   Sanction("s1", "c1", SanctionList.ABNORMAL_OPERATION)]))
+    >>> found = lookup(store, "c1", date(2024, 1, 1), load_rules(None))
+    >>> [(r.measure.value, r.rule) for r in found.restrictions]
+    [('ENHANCED_SUPERVISION', 'R6'), ('HONOR_BAN', 'R6')]
+    """
+    groups: dict[_GroupKey, _Group] = defaultdict(_Group)
+    for rule in rules.rules:
+        for reach in rule.reaches:
+            groups[(reach.edge, reach.direction)].add(reach)
+
+    # Call 1: the entity, its records, and its officer links both ways (only one way exists for
+    # a company or a person, so both are asked for before the kind is known).
+    officer_steps = [
+        step
+        for link, direction in sorted(groups)
+        if link is LinkType.OFFICER_OF
+        for step in groups[(link, direction)].steps(link, _reverse(direction))
+    ]
+    first = store.neighbourhood(
+        [entity_id], steps=officer_steps, hops=1 if officer_steps else 0, as_of=as_of
+    )
+    entity = first.nodes.get(entity_id)
+    if not isinstance(entity, (Company, Person)):
+        raise NotFound(f"no company or person has id {entity_id!r}")
+
+    extractions: dict[_GroupKey, _Links] = {}
+    officer_links = _Links(first)
+    for key in groups:
+        if key[0] is LinkType.OFFICER_OF:
+            extractions[key] = officer_links
+    # Calls 2 and 3: the ownership closures the entity's kind can be reached through.
+    for link, direction in sorted(groups):
+        if link is LinkType.OFFICER_OF:
+            continue
+        if not any(
+            entity.kind in reach.target_kinds
+            for rule in rules.rules
+            for reach in rule.reaches
+            if (reach.edge, reach.direction) == (link, direction)
+        ):
+            continue
+        extractions[(link, direction)] = _Links(
+            store.neighbourhood(
+                [entity_id],
+                steps=groups[(link, direction)].steps(link, _reverse(direction)),
+                hops=groups[(link, direction)].hops,
+                as_of=as_of,
+            )
+        )
+
+    policy = rules.publicity
+    found: list[Restriction] = []
+    for sanction in first.sanctions_of(entity_id):
+        if sanction_in_force(sanction, as_of, policy):
+            for rule in rules.rules_for(sanction, entity.kind):
+                found.extend(_own_restrictions(sanction, rule, None))
+    nodes: dict[str, Entity] = {}
+    for key, links in extractions.items():
+        nodes.update((i, n) for i, n in links.nodes.items() if isinstance(n, (Company, Person)))
+        found.extend(_reverse_candidates(key, links, entity, as_of, rules))
+    nodes.update((i, n) for i, n in first.nodes.items() if isinstance(n, (Company, Person)))
+    return EntityLookup(
+        entity=entity,
+        sanctions=tuple(first.sanctions_of(entity_id)),
+        restrictions=tuple(_finalise(found)),
+        nodes=nodes,
+    )
+
+
+def _reverse_candidates(
+    key: _GroupKey, links: _Links, entity: Entity, as_of: date, rules: RuleSet
+) -> Iterator[Restriction]:
+    """Restrictions on ``entity`` from the sanctions of the other nodes of one extraction."""
+    sanctions_by_subject: dict[str, list[Sanction]] = defaultdict(list)
+    for sanction in links.sanctions.values():
+        if sanction.subject_id != entity.id and sanction_in_force(sanction, as_of, rules.publicity):
+            sanctions_by_subject[sanction.subject_id].append(sanction)
+    for subject_id, sanctions in sanctions_by_subject.items():
+        kind = links.kind_of(subject_id)
+        if kind is None:
+            continue
+        for sanction in sanctions:
+            for rule in rules.rules_for(sanction, kind):
+                for reach in rule.reaches:
+                    if (reach.edge, reach.direction) != key:
+                        continue
+                    if entity.kind not in reach.target_kinds:
+                        continue
+                    yield from _reach_restrictions(sanction, rule, reach, links, entity.id, None)
+
+
+def restrictions_for(
+    store: GraphReader, entity_id: str, as_of: date, rules: RuleSet
+) -> list[Restriction]:
+    """Every restriction on one entity at ``as_of``, sorted (entity, measure, rule, source, path).
+
+    Parameters
+    ----------
+    store
+        Any :class:`graph.store.GraphReader`; read with a few ``neighbourhood`` calls.
+    entity_id
+        A company or person id.
+    as_of
+        The date the restrictions hold at: links and sanctions are taken as of then.
+    rules
+        The rule set (:func:`graph.rules.schema.load_rules`).
+
+    Raises
+    ------
+    NotFound
+        When no company or person has this id.
+
+    Examples
+    --------
+    A company on the seriously dishonest list bars its legal representative from office:
+
+    >>> from graph.memory import MemoryStore
+    >>> from graph.model import Company, Person, SanctionList
+    >>> from graph.rules.schema import load_rules
+    >>> from graph.store import WriteBatch
+    >>> store = MemoryStore()
+    >>> _ = store.write(WriteBatch(
+    ...     nodes=[Company("c1", "Acme"), Person("p1", "Li Lei"),
+    ...            Sanction("s1", "c1", SanctionList.SERIOUS_DISHONEST, start=date(2023, 1, 1))],
+    ...     links=[Officer("p1", "c1", OfficerRole.LEGAL_REPRESENTATIVE)]))
+    >>> for r in restrictions_for(store, "p1", date(2024, 1, 1), load_rules(None)):
+    ...     print(r.measure.value, r.rule, r.path.describe())
+    HONOR_BAN R1 c1 <-[OFFICER_OF legal_representative]- p1
+    OFFICER_APPOINTMENT_BAN R1 c1 <-[OFFICER_OF legal_representative]- p1
+    """
+    return list(lookup(store, entity_id, as_of, rules).restrictions)
+
+
+# -- forward -----------------------------------------------------------------------------------
+
+
+def materialise(
+    store: GraphReader, as_of: date, rules: RuleSet, measure: Measure | None = None
+) -> Iterator[Restriction]:
+    """Every restriction in the graph at ``as_of`` (only ``measure``'s, when given), sorted.
+
+    Reads every sanction record once, the subjects in one ``get_many``, then one
+    ``neighbourhood`` call per (link type, direction) the rules walk, seeded with every subject
+    that needs it. The result is sorted, so it is held in memory before the first item is yielded.
+
+    Examples
+    --------
+    >>> from graph.memory import MemoryStore
+    >>> from graph.model import Company, Person, SanctionList
+    >>> from graph.rules.schema import load_rules
+    >>> from graph.store import WriteBatch
+    >>> store = MemoryStore()
+    >>> _ = store.write(WriteBatch(
+    ...     nodes=[Company("c1", "Acme"), Person("p1", "Li Lei"),
+    ...            Sanction("s1", "p1", SanctionList.DISHONEST_JUDGMENT_DEBTOR)],
+    ...     links=[Officer("p1", "c1", OfficerRole.LEGAL_REPRESENTATIVE)]))
+    >>> rules = load_rules(None)
+    >>> [(r.entity_id, r.measure.value) for r in materialise(store, date(2024, 1, 1), rules)]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('c1', 'ENHANCED_SUPERVISION'), ('p1', 'HIGH_CONSUMPTION_BAN'),
+     ('p1', 'OFFICER_APPOINTMENT_BAN'), ('p1', 'PROCUREMENT_BAN')]
+    """
+    policy = rules.publicity
+    in_force = [s for s in store.sanctions() if sanction_in_force(s, as_of, policy)]
+    subjects = store.get_many({s.subject_id for s in in_force})
+    jobs: list[tuple[Sanction, Rule]] = []
+    for sanction in in_force:
+        subject = subjects.get(sanction.subject_id)
+        if not isinstance(subject, (Company, Person)):
+            continue
+        for rule in rules.rules_for(sanction, subject.kind):
+            if measure is None or measure in rule.measures:
+                jobs.append((sanction, rule))
+
+    groups: dict[_GroupKey, _Group] = defaultdict(_Group)
+    for sanction, rule in jobs:
+        for reach in rule.reaches:
+            if measure is None or measure in reach.measures:
+                group = groups[(reach.edge, reach.direction)]
+                group.add(reach)
+                group.seeds.add(sanction.subject_id)
+    extractions = {
+        (link, direction): _Links(
+            store.neighbourhood(
+                sorted(groups[(link, direction)].seeds),
+                steps=groups[(link, direction)].steps(link, direction),
+                hops=groups[(link, direction)].hops,
+                as_of=as_of,
+            )
+        )
+        for link, direction in sorted(groups)
+    }
+
+    found: list[Restriction] = []
+    for sanction, rule in jobs:
+        found.extend(_own_restrictions(sanction, rule, measure))
+        for reach in rule.reaches:
+            links = extractions.get((reach.edge, reach.direction))
+            if links is not None:
+                found.extend(_reach_restrictions(sanction, rule, reach, links, None, measure))
+    yield from _finalise(found)
