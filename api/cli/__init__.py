@@ -9,6 +9,7 @@ from api.cli.db import register as register_db
 from api.cli.investigate import register as register_investigate
 from api.cli.loading import register as register_loading
 from api.cli.reports import register as register_reports
+from api.cli.serve import register as register_serve
 
 __all__ = ["app", "main"]
 
@@ -28,7 +29,13 @@ def _root(
     configure_logging(verbose)
 
 
-for register in (register_loading, register_db, register_reports, register_investigate):
+for register in (
+    register_loading,
+    register_db,
+    register_reports,
+    register_investigate,
+    register_serve,
+):
     register(app)
 
 

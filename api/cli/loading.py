@@ -217,7 +217,15 @@ def load_demo(store: GraphStore, settings: Settings) -> LoadResult:
     )
 
 
-def demo(*, common: Common) -> None:
+def demo(
+    port: Annotated[int, typer.Option("--port", help="the port to serve the API on")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="the address to serve on")] = "127.0.0.1",
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve the API after loading")
+    ] = True,
+    *,
+    common: Common,
+) -> None:
     store = MemoryStore()
     result = load_demo(store, common.settings)
     if result.rejects:
@@ -231,11 +239,15 @@ def demo(*, common: Common) -> None:
                 "links": dict(counts.links),
             }
         )
-        return
-    _print_load(result, Path("rejects.csv"))
-    out_console.print(
-        "Loaded into a fresh in-memory store: "
-        + ", ".join(f"{n} {label}" for label, n in counts.nodes.items())
-        + "; "
-        + ", ".join(f"{n} {kind}" for kind, n in counts.links.items())
-    )
+    else:
+        _print_load(result, Path("rejects.csv"))
+        out_console.print(
+            "Loaded into a fresh in-memory store: "
+            + ", ".join(f"{n} {label}" for label, n in counts.nodes.items())
+            + "; "
+            + ", ".join(f"{n} {kind}" for kind, n in counts.links.items())
+        )
+    if serve:
+        from api.cli.serve import serve_demo
+
+        serve_demo(port, host, store=store)

@@ -1,0 +1,1 @@
+"""The GraphQL API: schema, types, per-request loaders and context, error mapping."""

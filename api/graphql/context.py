@@ -1,0 +1,95 @@
+"""The per-request context: the store, the caller's key, loaders, and what to audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from strawberry.fastapi import BaseContext
+
+from api.audit import AuditLog
+from api.auth import ApiKey, KeyStore, Role
+from api.graphql.loaders import Loaders
+from graph.errors import InvalidInput
+from graph.rules.schema import RuleSet, load_rules
+from graph.store import GraphStore
+
+__all__ = ["Context", "Limits"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_page_size: int = 100
+    default_page_size: int = 20
+
+
+class Context(BaseContext):
+    def __init__(
+        self,
+        *,
+        store: GraphStore,
+        keys: KeyStore,
+        audit: AuditLog,
+        limits: Limits,
+        authorization: str | None,
+        request_id: str,
+        rules: RuleSet | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.keys = keys
+        self.audit = audit
+        self.limits = limits
+        self.authorization = authorization
+        self.request_id = request_id
+        self._rules = rules
+        self.loaders = Loaders(store)
+        self.person_reads: set[str] = set()
+        self.audit_records: list[tuple[str, list[str]]] = []
+        self._key: ApiKey | None = None
+
+    def key(self) -> ApiKey:
+        """The caller's key; raises Unauthenticated when it is missing or wrong."""
+        if self._key is None:
+            self._key = self.keys.authenticate(self.authorization)
+        return self._key
+
+    def require(self, role: Role, what: str) -> ApiKey:
+        key = self.key()
+        key.require(role, what)
+        return key
+
+    @property
+    def rules(self) -> RuleSet:
+        if self._rules is None:
+            self._rules = load_rules(None)
+        return self._rules
+
+    def page_size(self, first: int | None) -> int:
+        if first is None:
+            return self.limits.default_page_size
+        if first < 0:
+            raise InvalidInput("first must not be negative")
+        if first > self.limits.max_page_size:
+            raise InvalidInput(
+                f"first={first} is more than the largest page, {self.limits.max_page_size}"
+            )
+        return first
+
+    def flush_audit(self, ok: bool) -> None:
+        """Append what this request read to the audit log (called once, after execution)."""
+        records = list(self.audit_records)
+        if self.person_reads:
+            records.append(("person_read", sorted(self.person_reads)))
+        key = self._key
+        for operation, subjects in records:
+            self.audit.append(
+                operation=operation,
+                subject_ids=subjects,
+                key_id=key.id if key else None,
+                key_name=key.name if key else None,
+                role=key.role.value if key else None,
+                request_id=self.request_id,
+                result="ok" if ok else "error",
+            )
+        self.audit_records.clear()
+        self.person_reads.clear()
