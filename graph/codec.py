@@ -15,6 +15,9 @@ from typing import Any, Final, TypeVar
 
 from graph.model import (
     Address,
+    Case,
+    CaseKind,
+    CaseStatus,
     Company,
     CompanyStatus,
     Link,
@@ -51,6 +54,7 @@ NODE_CLASSES: Final[dict[NodeLabel, type[Node]]] = {
     NodeLabel.PERSON: Person,
     NodeLabel.ADDRESS: Address,
     NodeLabel.SANCTION: Sanction,
+    NodeLabel.CASE: Case,
 }
 LINK_CLASSES: Final[dict[LinkType, type[Link]]] = {
     LinkType.OWNS: Ownership,
@@ -58,15 +62,18 @@ LINK_CLASSES: Final[dict[LinkType, type[Link]]] = {
     LinkType.REGISTERED_AT: Registration,
 }
 
-_DATE_FIELDS = frozenset({"founded", "dissolved", "decided", "start", "end", "status_date"})
+_DATE_FIELDS = frozenset(
+    {"founded", "dissolved", "decided", "start", "end", "status_date", "filed", "due"}
+)
 _ENUM_FIELDS: dict[str, type[Any]] = {
     "status": CompanyStatus,  # replaced per class below
     "list": SanctionList,
     "severity": Severity,
     "role": OfficerRole,
+    "kind": CaseKind,
 }
 _FLOAT_FIELDS = frozenset({"registered_capital", "fine", "share"})
-_INT_FIELDS = frozenset({"birth_year"})
+_INT_FIELDS = frozenset({"birth_year", "version"})
 _BOOL_FIELDS = frozenset({"disputed"})
 
 _FIELDS: dict[type[Any], tuple[str, ...]] = {
@@ -133,7 +140,7 @@ def _converters(cls: type[Any]) -> dict[str, Callable[[object], object]]:
         if name in _DATE_FIELDS:
             converters[name] = _to_date
         elif name == "status":
-            converters[name] = _enum_converter(SanctionStatus if cls is Sanction else CompanyStatus)
+            converters[name] = _enum_converter(_STATUS_ENUMS.get(cls, CompanyStatus))
         elif name in _ENUM_FIELDS:
             converters[name] = _enum_converter(_ENUM_FIELDS[name])
         elif name in _FLOAT_FIELDS:
@@ -145,6 +152,9 @@ def _converters(cls: type[Any]) -> dict[str, Callable[[object], object]]:
         else:
             converters[name] = _identity
     return converters
+
+
+_STATUS_ENUMS: dict[type[Any], type[Enum]] = {Sanction: SanctionStatus, Case: CaseStatus}
 
 
 def _identity(value: object) -> object:

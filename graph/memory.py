@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,6 +38,9 @@ from graph.codec import (
 )
 from graph.errors import CorruptJournal, InvalidInput
 from graph.model import (
+    Case,
+    CaseKind,
+    CaseStatus,
     Company,
     Direction,
     EntityKind,
@@ -50,7 +53,7 @@ from graph.model import (
     normalize_search_text,
 )
 from graph.store import SearchPage, Stats, Step, Subgraph, WriteBatch, WriteResult
-from graph.validation import check_batch
+from graph.validation import check_batch, check_versions
 
 __all__ = ["JOURNAL_NAME", "MemoryStore", "Recovery"]
 
@@ -89,6 +92,7 @@ class MemoryStore:
         self._graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         self._search_names: dict[str, str] = {}
         self._sanctions_by_subject: dict[str, set[str]] = {}
+        self._case_ids: set[str] = set()
         self._lock = threading.RLock()
         self._journal: IO[bytes] | None = None
         self._lock_file: IO[bytes] | None = None
@@ -169,8 +173,18 @@ class MemoryStore:
 
     # -- writer ----------------------------------------------------------------------------
 
-    def write(self, batch: WriteBatch) -> WriteResult:
+    def write(self, batch: WriteBatch, *, expect: Mapping[str, int] | None = None) -> WriteResult:
         with self._lock:
+            if expect:
+                nodes = self._graph.nodes
+                check_versions(
+                    expect,
+                    {
+                        i: nodes[i]["obj"].version
+                        for i in expect
+                        if i in nodes and isinstance(nodes[i]["obj"], Case)
+                    },
+                )
             check_batch(batch, self.labels_of)
             self._append(batch)
             self._apply(batch)
@@ -208,6 +222,8 @@ class MemoryStore:
             elif isinstance(node, Sanction):
                 graph.add_edge(node.id, node.subject_id, key=_sanctioned_key(node.id), obj=None)
                 self._sanctions_by_subject.setdefault(node.subject_id, set()).add(node.id)
+            elif isinstance(node, Case):
+                self._case_ids.add(node.id)
         for link in batch.links:
             source, target, key = link.source, link.target, link.key
             keydict = succ[source].get(target)
@@ -286,6 +302,8 @@ class MemoryStore:
                     if isinstance(obj, Sanction):
                         result.sanctions[node_id] = obj
                         continue
+                    if isinstance(obj, Case):
+                        continue
                     result.nodes[node_id] = obj
                     for sanction_id in self._sanctions_by_subject.get(node_id, ()):
                         result.sanctions[sanction_id] = graph.nodes[sanction_id]["obj"]
@@ -333,6 +351,27 @@ class MemoryStore:
             found = [self._graph.nodes[i]["obj"] for i in ids]
         return iter(sorted(found, key=lambda s: s.id))
 
+    def cases(
+        self,
+        *,
+        subject_ids: Iterable[str] | None = None,
+        kind: CaseKind | None = None,
+        status: CaseStatus | None = None,
+    ) -> list[Case]:
+        subjects = None if subject_ids is None else set(subject_ids)
+        with self._lock:
+            found = [self._graph.nodes[i]["obj"] for i in self._case_ids]
+        return sorted(
+            (
+                c
+                for c in found
+                if (subjects is None or c.subject_id in subjects)
+                and (kind is None or c.kind is kind)
+                and (status is None or c.status is status)
+            ),
+            key=lambda c: c.id,
+        )
+
     def stats(self) -> Stats:
         nodes: dict[str, int] = {label.value: 0 for label in NodeLabel}
         links: dict[str, int] = {kind.value: 0 for kind in LinkType}
@@ -356,6 +395,7 @@ class MemoryStore:
             self._graph.clear()
             self._search_names.clear()
             self._sanctions_by_subject.clear()
+            self._case_ids.clear()
             if self.data_dir is not None:
                 journal = self._open_journal()
                 journal.truncate(0)

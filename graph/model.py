@@ -18,6 +18,9 @@ from typing import TypeAlias
 __all__ = [
     "PRINCIPAL_ROLES",
     "Address",
+    "Case",
+    "CaseKind",
+    "CaseStatus",
     "Company",
     "CompanyStatus",
     "Direction",
@@ -56,6 +59,7 @@ class NodeLabel(StrEnum):
     PERSON = "Person"
     ADDRESS = "Address"
     SANCTION = "Sanction"
+    CASE = "Case"
 
 
 class LinkType(StrEnum):
@@ -235,7 +239,53 @@ class Sanction:
         return self.severity or self.list.default_severity or Severity.GENERAL
 
 
-Node: TypeAlias = Company | Person | Address | Sanction
+class CaseKind(StrEnum):
+    """The due-process procedures a :class:`Case` records."""
+
+    OBJECTION = "objection"
+    CREDIT_REPAIR = "credit_repair"
+    MARKET_BAN_REVIEW = "market_ban_review"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    """An objection found right: the record is revoked."""
+    REJECTED = "rejected"
+    APPROVED = "approved"
+    """A repair or a market ban granted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One due-process procedure: an objection or a repair application about a sanction record,
+    or a market-ban review of an entity; with who filed and decided it, when, and why.
+
+    ``version`` counts the changes to the case: a decision names the version it was made on, and
+    a store refuses it (:class:`graph.errors.Conflict`) when someone decided in between.
+    """
+
+    id: str
+    kind: CaseKind
+    subject_id: str
+    """The sanction record (objection, credit repair) or the entity (market-ban review)."""
+    status: CaseStatus = CaseStatus.OPEN
+    version: int = 1
+    filed: date | None = None
+    due: date | None = None
+    decided: date | None = None
+    reason: str | None = None
+    decision_reason: str | None = None
+    filed_by: str | None = None
+    decided_by: str | None = None
+    evidence: str | None = None
+    """A JSON document: the records, dates and paths the case rests on."""
+    extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+
+    label = NodeLabel.CASE
+
+
+Node: TypeAlias = Company | Person | Address | Sanction | Case
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,9 @@ from typing import Protocol, runtime_checkable
 
 from graph.model import (
     Address,
+    Case,
+    CaseKind,
+    CaseStatus,
     Company,
     Direction,
     EntityKind,
@@ -178,18 +181,31 @@ class GraphReader(Protocol):
     def sanctions(self, subject_ids: Iterable[str] | None = None) -> Iterator[Sanction]:
         """Sanction records of these subjects (None: every record), ordered by id."""
 
+    def cases(
+        self,
+        *,
+        subject_ids: Iterable[str] | None = None,
+        kind: CaseKind | None = None,
+        status: CaseStatus | None = None,
+    ) -> list[Case]:
+        """Due-process cases matching every filter given, ordered by id."""
+
     def stats(self) -> Stats:
         """Counts of nodes by label and links by type (SANCTIONED included)."""
 
 
 class GraphWriter(Protocol):
-    def write(self, batch: WriteBatch) -> WriteResult:
+    def write(self, batch: WriteBatch, *, expect: Mapping[str, int] | None = None) -> WriteResult:
         """Upsert the batch atomically and durably; return only once it is acknowledged.
 
         Idempotent: writing the same batch twice leaves the store as after once. A node merges
         with the stored one (known values win, None keeps the old value); a link is keyed by its
         natural key. Raises :class:`graph.errors.InvalidInput` (and writes nothing) when a link
         names a missing node or an id is already used by a node of another label.
+
+        ``expect`` makes the write conditional (optimistic concurrency): for each case id, the
+        ``version`` the caller read (0: the case must not exist yet). When any stored version
+        differs, nothing is written and :class:`graph.errors.Conflict` is raised.
         """
 
 

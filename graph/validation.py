@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
-from graph.errors import InvalidInput
-from graph.model import LinkType, NodeLabel, Sanction
+from graph.errors import Conflict, InvalidInput
+from graph.model import Case, LinkType, NodeLabel, Sanction
 from graph.store import WriteBatch
 
-__all__ = ["check_batch"]
+__all__ = ["check_batch", "check_versions"]
 
 _ENTITY = (NodeLabel.COMPANY, NodeLabel.PERSON)
+_CASE_SUBJECTS = (NodeLabel.COMPANY, NodeLabel.PERSON, NodeLabel.SANCTION)
 _SOURCE_LABELS: dict[LinkType, tuple[NodeLabel, ...]] = {
     LinkType.OWNS: _ENTITY,
     LinkType.OFFICER_OF: (NodeLabel.PERSON,),
@@ -33,7 +34,7 @@ def check_batch(
     """
     wanted: set[str] = {node.id for node in batch.nodes}
     for node in batch.nodes:
-        if isinstance(node, Sanction):
+        if isinstance(node, (Sanction, Case)):
             wanted.add(node.subject_id)
     for link in batch.links:
         wanted.add(link.source)
@@ -47,6 +48,8 @@ def check_batch(
     for node in batch.nodes:
         if isinstance(node, Sanction):
             _require(f"sanction {node.id!r}", node.subject_id, labels, _ENTITY)
+        elif isinstance(node, Case):
+            _require(f"case {node.id!r}", node.subject_id, labels, _CASE_SUBJECTS)
     for link in batch.links:
         what = f"{link.type} link {link.source!r} -> {link.target!r}"
         _require(what, link.source, labels, _SOURCE_LABELS[link.type])
@@ -62,3 +65,14 @@ def _require(
     if label not in allowed:
         names = " or ".join(a.value for a in allowed)
         raise InvalidInput(f"{what} names {node_id!r}, a {label.value}; expected a {names}")
+
+
+def check_versions(expect: Mapping[str, int], stored: Mapping[str, int]) -> None:
+    """Raise :class:`Conflict` unless every case has the version the caller read (0: absent)."""
+    for case_id, version in expect.items():
+        current = stored.get(case_id, 0)
+        if current != version:
+            raise Conflict(
+                f"case {case_id!r} changed while you were deciding (you read version {version}, "
+                f"it is now {current}); reload it and decide again"
+            )

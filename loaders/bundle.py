@@ -24,6 +24,7 @@ import pandas as pd
 from graph.errors import InvalidInput
 from graph.model import (
     Address,
+    Case,
     Company,
     CompanyStatus,
     Link,
@@ -489,7 +490,7 @@ _LINK_FILES: Final = ("officers.csv", "ownership.csv")
 
 
 def _key(item: Node | Link) -> str:
-    return item.id if isinstance(item, (Company, Person, Address, Sanction)) else item.key
+    return item.id if isinstance(item, (Company, Person, Address, Sanction, Case)) else item.key
 
 
 def _drop_conflicting_duplicates(parsed: ParsedBundle) -> None:
@@ -683,7 +684,7 @@ def _batches(parsed: ParsedBundle, size: int) -> Iterator[tuple[WriteBatch, dict
     for name in (*_NODE_FILES, *_LINK_FILES):
         for row in parsed.rows.get(name, []):
             item = row.item
-            if isinstance(item, (Company, Person, Address, Sanction)):
+            if isinstance(item, (Company, Person, Address, Sanction, Case)):
                 batch.nodes.append(item)
             else:
                 batch.links.append(item)

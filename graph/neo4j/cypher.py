@@ -11,6 +11,7 @@ SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE CONSTRAINT creditnet_node_id IF NOT EXISTS FOR (n:Node) REQUIRE n.id IS UNIQUE",
     "CREATE TEXT INDEX creditnet_entity_search IF NOT EXISTS FOR (n:Entity) ON (n.search_name)",
     "CREATE INDEX creditnet_sanction_subject IF NOT EXISTS FOR (n:Sanction) ON (n.subject_id)",
+    "CREATE INDEX creditnet_case_subject IF NOT EXISTS FOR (n:Case) ON (n.subject_id)",
     "CREATE INDEX creditnet_owns_key IF NOT EXISTS FOR ()-[r:OWNS]-() ON (r.key)",
     "CREATE INDEX creditnet_officer_key IF NOT EXISTS FOR ()-[r:OFFICER_OF]-() ON (r.key)",
     "CREATE INDEX creditnet_registered_key IF NOT EXISTS FOR ()-[r:REGISTERED_AT]-() ON (r.key)",
@@ -68,7 +69,32 @@ MATCH (subject:Entity {id: row.props.subject_id})
 MERGE (s)-[:SANCTIONED]->(subject)
 RETURN count(s) AS written
 """,
+    NodeLabel.CASE: """
+UNWIND $rows AS row
+MERGE (n:Node {id: row.id})
+ON CREATE SET n:Case
+SET n += row.props
+RETURN count(n) AS written
+""",
 }
+
+# Setting a property takes the node's write lock, so the versions read next are stable until the
+# transaction ends: two deciders cannot both pass the check (Neo4j does not lock on read).
+LOCK_CASE_VERSIONS: Final = """
+UNWIND $ids AS id
+MATCH (c:Case {id: id})
+SET c.version = c.version
+RETURN c.id AS id, c.version AS version
+"""
+
+CASES: Final = """
+MATCH (c:Case)
+WHERE ($subjects IS NULL OR c.subject_id IN $subjects)
+  AND ($kind IS NULL OR c.kind = $kind)
+  AND ($status IS NULL OR c.status = $status)
+RETURN properties(c) AS props
+ORDER BY c.id
+"""
 
 UPSERT_LINKS: Final[dict[LinkType, LiteralString]] = {
     LinkType.OWNS: """
@@ -169,6 +195,7 @@ COUNT_LABEL: Final[dict[NodeLabel, LiteralString]] = {
     NodeLabel.PERSON: "MATCH (n:Person) RETURN count(n) AS n",
     NodeLabel.ADDRESS: "MATCH (n:Address) RETURN count(n) AS n",
     NodeLabel.SANCTION: "MATCH (n:Sanction) RETURN count(n) AS n",
+    NodeLabel.CASE: "MATCH (n:Case) RETURN count(n) AS n",
 }
 COUNT_TYPE: Final[dict[LinkType, LiteralString]] = {
     LinkType.OWNS: "MATCH ()-[r:OWNS]->() RETURN count(r) AS n",

@@ -9,7 +9,7 @@ the ``Node`` label (unique ``id``) plus its own label; companies and persons als
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, LiteralString
 
@@ -20,6 +20,9 @@ from graph.codec import link_from_props, link_props, node_from_props, node_props
 from graph.errors import BackendUnavailable, InvalidInput
 from graph.model import (
     Address,
+    Case,
+    CaseKind,
+    CaseStatus,
     Company,
     EntityKind,
     LinkType,
@@ -31,7 +34,7 @@ from graph.model import (
 )
 from graph.neo4j import cypher
 from graph.store import SearchPage, Stats, Step, Subgraph, WriteBatch, WriteResult
-from graph.validation import check_batch
+from graph.validation import check_batch, check_versions
 
 __all__ = ["Neo4jStore"]
 
@@ -120,7 +123,7 @@ class Neo4jStore:
 
     # -- writer ----------------------------------------------------------------------------
 
-    def write(self, batch: WriteBatch) -> WriteResult:
+    def write(self, batch: WriteBatch, *, expect: Mapping[str, int] | None = None) -> WriteResult:
         nodes_by_label: dict[NodeLabel, list[dict[str, Any]]] = {}
         for node in batch.nodes:
             props = node_props(node)
@@ -139,6 +142,9 @@ class Neo4jStore:
             )
 
         def work(tx: neo4j.ManagedTransaction) -> None:
+            if expect:
+                records = tx.run(cypher.LOCK_CASE_VERSIONS, ids=list(expect))
+                check_versions(expect, {r["id"]: r["version"] for r in records})
             check_batch(batch, lambda ids: self._labels_in(tx, ids))
             # Sanctions after entities, so that their subjects exist.
             for label in (
@@ -146,6 +152,7 @@ class Neo4jStore:
                 NodeLabel.PERSON,
                 NodeLabel.ADDRESS,
                 NodeLabel.SANCTION,
+                NodeLabel.CASE,
             ):
                 for chunk in _chunks(nodes_by_label.get(label, [])):
                     written = tx.run(cypher.UPSERT_NODES[label], rows=chunk).single(strict=True)
@@ -280,6 +287,8 @@ class Neo4jStore:
                 if isinstance(node, Sanction):
                     result.sanctions[node.id] = node
                     continue
+                if isinstance(node, Case):
+                    continue
                 assert isinstance(node, (Company, Person, Address))
                 result.nodes[node.id] = node
                 for props in record["sanctions"]:
@@ -299,6 +308,28 @@ class Neo4jStore:
 
         found: list[Sanction] = self._read(work)
         return iter(found)
+
+    def cases(
+        self,
+        *,
+        subject_ids: Iterable[str] | None = None,
+        kind: CaseKind | None = None,
+        status: CaseStatus | None = None,
+    ) -> list[Case]:
+        subjects = None if subject_ids is None else list(dict.fromkeys(subject_ids))
+
+        def work(tx: neo4j.ManagedTransaction) -> list[Case]:
+            records = tx.run(
+                cypher.CASES,
+                subjects=subjects,
+                kind=None if kind is None else kind.value,
+                status=None if status is None else status.value,
+            )
+            found = [node_from_props(NodeLabel.CASE, r["props"]) for r in records]
+            return [c for c in found if isinstance(c, Case)]
+
+        cases: list[Case] = self._read(work)
+        return cases
 
     def stats(self) -> Stats:
         def work(tx: neo4j.ManagedTransaction) -> Stats:

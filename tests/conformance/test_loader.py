@@ -93,7 +93,7 @@ def test_a_good_bundle_loads_and_reloads_identically(store: GraphStore, tmp_path
     assert again.applied and not again.rejects
     assert dump(store) == first
     stats = store.stats()
-    assert stats.nodes == {"Company": 2, "Person": 2, "Address": 1, "Sanction": 2}
+    assert stats.nodes == {"Company": 2, "Person": 2, "Address": 1, "Sanction": 2, "Case": 0}
     assert stats.links == {"OWNS": 2, "OFFICER_OF": 2, "REGISTERED_AT": 1, "SANCTIONED": 2}
 
 

@@ -15,6 +15,9 @@ import pytest
 from graph.errors import NotFound
 from graph.model import (
     Address,
+    Case,
+    CaseKind,
+    CaseStatus,
     Company,
     EntityKind,
     Link,
@@ -656,6 +659,15 @@ class CountingReader:
 
     def sanctions(self, subject_ids: Iterable[str] | None = None) -> Iterator[Sanction]:
         return self.store.sanctions(subject_ids)
+
+    def cases(
+        self,
+        *,
+        subject_ids: Iterable[str] | None = None,
+        kind: CaseKind | None = None,
+        status: CaseStatus | None = None,
+    ) -> list[Case]:
+        return self.store.cases(subject_ids=subject_ids, kind=kind, status=status)
 
     def stats(self) -> Stats:
         return self.store.stats()

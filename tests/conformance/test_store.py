@@ -6,9 +6,12 @@ from datetime import date
 
 import pytest
 
-from graph.errors import InvalidInput
+from graph.errors import Conflict, InvalidInput
 from graph.model import (
     Address,
+    Case,
+    CaseKind,
+    CaseStatus,
     Company,
     CompanyStatus,
     Direction,
@@ -70,7 +73,7 @@ def test_upsert_is_idempotent(store: GraphStore) -> None:
     ).canonical()
     store.write(small_graph())
     assert store.stats() == first
-    assert first.nodes == {"Company": 3, "Person": 2, "Address": 1, "Sanction": 1}
+    assert first.nodes == {"Company": 3, "Person": 2, "Address": 1, "Sanction": 1, "Case": 0}
     assert first.links == {"OWNS": 3, "OFFICER_OF": 2, "REGISTERED_AT": 1, "SANCTIONED": 1}
     again = store.neighbourhood(
         ["C1"],
@@ -267,3 +270,74 @@ def test_clear_empties_the_store(store: GraphStore) -> None:
     store.clear()
     assert sum(store.stats().nodes.values()) == 0
     assert sum(store.stats().links.values()) == 0
+
+
+def test_cases_are_stored_listed_and_filtered(store: GraphStore) -> None:
+    store.write(small_graph())
+    objection = Case(
+        "K1",
+        CaseKind.OBJECTION,
+        "S1",
+        filed=D(2026, 1, 5),
+        due=D(2026, 1, 25),
+        reason="the fine was paid",
+        evidence='{"receipt": "R-1"}',
+    )
+    review = Case("K2", CaseKind.MARKET_BAN_REVIEW, "C1", status=CaseStatus.REJECTED, version=2)
+    store.write(WriteBatch(nodes=[objection, review]), expect={"K1": 0, "K2": 0})
+    assert store.get("K1") == objection
+    assert [c.id for c in store.cases()] == ["K1", "K2"]
+    assert store.cases(subject_ids=["S1"]) == [objection]
+    assert store.cases(kind=CaseKind.MARKET_BAN_REVIEW) == [review]
+    assert store.cases(status=CaseStatus.OPEN) == [objection]
+    assert store.stats().nodes["Case"] == 2
+    # Cases are not part of the graph's neighbourhoods.
+    assert not set(store.neighbourhood(["K1"], steps=[], hops=1, as_of=None).nodes)
+    with pytest.raises(InvalidInput, match="not in the graph"):
+        store.write(WriteBatch(nodes=[Case("K3", CaseKind.OBJECTION, "NO-SUCH-RECORD")]))
+
+
+def test_a_decision_on_a_stale_version_is_a_conflict_and_writes_nothing(
+    store: GraphStore,
+) -> None:
+    store.write(small_graph())
+    store.write(WriteBatch(nodes=[Case("K1", CaseKind.OBJECTION, "S1")]), expect={"K1": 0})
+    upheld = Case("K1", CaseKind.OBJECTION, "S1", status=CaseStatus.UPHELD, version=2)
+    revoked = Sanction(
+        "S1",
+        "C1",
+        SanctionList.SERIOUS_DISHONEST,
+        status=SanctionStatus.REVOKED,
+        status_date=D(2026, 2, 1),
+    )
+    store.write(WriteBatch(nodes=[upheld, revoked]), expect={"K1": 1})
+    rejected = Case("K1", CaseKind.OBJECTION, "S1", status=CaseStatus.REJECTED, version=2)
+    with pytest.raises(Conflict, match="version 1, it is now 2"):
+        store.write(WriteBatch(nodes=[rejected]), expect={"K1": 1})
+    assert store.get("K1") == upheld
+    with pytest.raises(Conflict):
+        store.write(WriteBatch(nodes=[Case("K1", CaseKind.OBJECTION, "S1")]), expect={"K1": 0})
+
+
+def test_concurrent_deciders_one_wins(store: GraphStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.write(small_graph())
+    store.write(WriteBatch(nodes=[Case("K1", CaseKind.OBJECTION, "S1")]), expect={"K1": 0})
+
+    def decide(status: CaseStatus) -> str:
+        try:
+            store.write(
+                WriteBatch(nodes=[Case("K1", CaseKind.OBJECTION, "S1", status=status, version=2)]),
+                expect={"K1": 1},
+            )
+        except Conflict:
+            return "conflict"
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(decide, [CaseStatus.UPHELD, CaseStatus.REJECTED] * 4))
+    assert outcomes.count("ok") == 1
+    assert outcomes.count("conflict") == 7
+    case = store.get("K1")
+    assert isinstance(case, Case) and case.version == 2
