@@ -91,7 +91,7 @@ def _props(obj: Node | Link, dates_as_text: bool = False) -> Props:
         if value is None:
             continue
         if isinstance(value, Enum):
-            value = value.value
+            value = value._value_  # plain attribute; `.value` is a slow descriptor on 3.11
         elif dates_as_text and isinstance(value, date):
             value = value.isoformat()
         props[name] = value

@@ -426,9 +426,9 @@ def _sanctioned_key(sanction_id: str) -> str:
 def _encode_record(batch: WriteBatch) -> bytes:
     body = orjson.dumps(
         {
-            "n": [[node.label.value, node_props(node)] for node in batch.nodes],
+            "n": [[node.label._value_, node_props(node)] for node in batch.nodes],
             "l": [
-                [link.type.value, link.source, link.target, link_props(link)]
+                [link.type._value_, link.source, link.target, link_props(link)]
                 for link in batch.links
             ],
         }

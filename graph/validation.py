@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from graph.errors import Conflict, InvalidInput
-from graph.model import Case, LinkType, NodeLabel, Sanction
+from graph.model import Case, Link, LinkType, NodeLabel, Sanction
 from graph.store import WriteBatch
 
 __all__ = ["check_batch", "check_versions"]
@@ -47,24 +47,31 @@ def check_batch(
         labels[node.id] = node.label
     for node in batch.nodes:
         if isinstance(node, Sanction):
-            _require(f"sanction {node.id!r}", node.subject_id, labels, _ENTITY)
+            _require(node, node.subject_id, labels, _ENTITY)
         elif isinstance(node, Case):
-            _require(f"case {node.id!r}", node.subject_id, labels, _CASE_SUBJECTS)
+            _require(node, node.subject_id, labels, _CASE_SUBJECTS)
     for link in batch.links:
-        what = f"{link.type} link {link.source!r} -> {link.target!r}"
-        _require(what, link.source, labels, _SOURCE_LABELS[link.type])
-        _require(what, link.target, labels, _TARGET_LABELS[link.type])
+        _require(link, link.source, labels, _SOURCE_LABELS[link.type])
+        _require(link, link.target, labels, _TARGET_LABELS[link.type])
 
 
 def _require(
-    what: str, node_id: str, labels: dict[str, NodeLabel], allowed: tuple[NodeLabel, ...]
+    item: Sanction | Case | Link,
+    node_id: str,
+    labels: dict[str, NodeLabel],
+    allowed: tuple[NodeLabel, ...],
 ) -> None:
     label = labels.get(node_id)
+    if label is not None and label in allowed:
+        return
+    if isinstance(item, (Sanction, Case)):
+        what = f"{item.label.value.lower()} {item.id!r}"
+    else:
+        what = f"{item.type.value} link {item.source!r} -> {item.target!r}"
     if label is None:
         raise InvalidInput(f"{what} names {node_id!r}, which is not in the graph")
-    if label not in allowed:
-        names = " or ".join(a.value for a in allowed)
-        raise InvalidInput(f"{what} names {node_id!r}, a {label.value}; expected a {names}")
+    names = " or ".join(a.value for a in allowed)
+    raise InvalidInput(f"{what} names {node_id!r}, a {label.value}; expected a {names}")
 
 
 def check_versions(expect: Mapping[str, int], stored: Mapping[str, int]) -> None:
