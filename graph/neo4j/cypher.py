@@ -1,5 +1,9 @@
 """Every Cypher statement of the adapter. Values are always parameters; labels and relationship
-types come from the model's enums, never from input."""
+types come from the model's enums, never from input.
+
+Lookups by id always match on ``:Node {id: ...}``: only that label has the unique index, and a
+match on another label would scan it (one label scan per row of a batch).
+"""
 
 from __future__ import annotations
 
@@ -65,7 +69,7 @@ CALL (s, row) {
   DELETE old
 }
 WITH s, row
-MATCH (subject:Entity {id: row.props.subject_id})
+MATCH (subject:Node {id: row.props.subject_id})
 MERGE (s)-[:SANCTIONED]->(subject)
 RETURN count(s) AS written
 """,
@@ -82,7 +86,7 @@ RETURN count(n) AS written
 # transaction ends: two deciders cannot both pass the check (Neo4j does not lock on read).
 LOCK_CASE_VERSIONS: Final = """
 UNWIND $ids AS id
-MATCH (c:Case {id: id})
+MATCH (c:Node:Case {id: id})
 SET c.version = c.version
 RETURN c.id AS id, c.version AS version
 """
@@ -178,10 +182,16 @@ ORDER BY s.id
 
 ALL_SANCTIONS: Final = "MATCH (s:Sanction) RETURN properties(s) AS props ORDER BY s.id"
 
+# Two index-backed lookups (unique id, text index on search_name) rather than one OR, which
+# Neo4j would answer with a scan of every entity.
 SEARCH: Final = """
-MATCH (n:Entity)
-WHERE (n.id = $raw OR n.search_name CONTAINS $needle)
-  AND ($label IS NULL OR $label IN labels(n))
+CALL () {
+  MATCH (n:Node {id: $raw}) WHERE n:Entity RETURN n
+  UNION
+  MATCH (n:Entity) WHERE n.search_name CONTAINS $needle RETURN n
+}
+WITH n
+WHERE $label IS NULL OR $label IN labels(n)
 WITH n, CASE WHEN n.id = $raw THEN 0
              WHEN n.search_name STARTS WITH $needle THEN 1 ELSE 2 END AS rank
 ORDER BY rank, n.search_name, n.id
