@@ -9,6 +9,7 @@ from api.cli.db import register as register_db
 from api.cli.investigate import register as register_investigate
 from api.cli.loading import register as register_loading
 from api.cli.reports import register as register_reports
+from api.cli.review import register as register_review
 from api.cli.serve import register as register_serve
 
 __all__ = ["app", "main"]
@@ -34,6 +35,7 @@ for register in (
     register_db,
     register_reports,
     register_investigate,
+    register_review,
     register_serve,
 ):
     register(app)

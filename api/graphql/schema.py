@@ -23,6 +23,9 @@ from api.graphql.errors import ErrorCodes
 from api.graphql.types import (
     AuditEvent,
     BeneficialOwner,
+    Case,
+    CaseKind,
+    CaseStatus,
     Company,
     Connection,
     CreditReport,
@@ -31,15 +34,20 @@ from api.graphql.types import (
     EffectiveHolding,
     Entity,
     EntityKind,
+    MarketBanCandidate,
+    MarketBanDecision,
+    ObjectionOutcome,
     Path,
     Person,
+    Sanction,
     decode_cursor,
     make_connection,
     paginate,
     to_entity,
 )
-from graph.errors import CreditnetError, InvalidInput
-from queries import ownership, paths, report
+from graph import model
+from graph.errors import CreditnetError, Forbidden, InvalidInput, NotFound
+from queries import due_process, ownership, paths, report
 
 __all__ = ["build_schema"]
 
@@ -145,6 +153,54 @@ class Query:
         return [Path.of_nodes(p, ctx) for p in found]
 
     @strawberry.field
+    async def market_ban_candidates(
+        self,
+        info: Info[Context, None],
+        first: int | None = 20,
+        after: str | None = None,
+        as_of: date | None = None,
+    ) -> Connection[MarketBanCandidate]:
+        """Entities proposed for a market ban, with their evidence (reviewer+)."""
+        ctx = info.context
+        ctx.require(Role.REVIEWER, "market-ban candidates")
+        size = ctx.page_size(first)
+        found = due_process.market_ban_candidates(
+            ctx.store, as_of or _today(), _review_settings(), rules=ctx.rules
+        )
+        start = decode_cursor(after)
+        page = [MarketBanCandidate.of(c, ctx) for c in found[start : start + size]]
+        return make_connection(page, start, len(found))
+
+    @strawberry.field
+    async def case(self, info: Info[Context, None], id: strawberry.ID) -> Case | None:
+        """A due-process case by id; null when there is none (reviewer+)."""
+        ctx = info.context
+        ctx.require(Role.REVIEWER, "due-process cases")
+        node = ctx.store.get(str(id))
+        return Case.of(node) if isinstance(node, model.Case) else None
+
+    @strawberry.field
+    async def cases(
+        self,
+        info: Info[Context, None],
+        subject_id: strawberry.ID | None = None,
+        kind: CaseKind | None = None,  # type: ignore[valid-type]
+        status: CaseStatus | None = None,  # type: ignore[valid-type]
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[Case]:
+        """Due-process cases matching every filter given, by id (reviewer+)."""
+        ctx = info.context
+        ctx.require(Role.REVIEWER, "due-process cases")
+        size = ctx.page_size(first)
+        found = ctx.store.cases(
+            subject_ids=[str(subject_id)] if subject_id is not None else None,
+            kind=kind,
+            status=status,
+        )
+        return paginate([Case.of(c) for c in found], size, after)
+
+    @strawberry.field
     async def audit_events(
         self,
         info: Info[Context, None],
@@ -161,6 +217,201 @@ class Query:
             operation=operation, subject_id=str(subject_id) if subject_id else None
         )
         return paginate([AuditEvent.of(r) for r in events], size, after)
+
+
+def _review_settings() -> due_process.ReviewSettings:
+    return due_process.ReviewSettings()
+
+
+def _today() -> date:
+    """The day a decision is made on (one place, so tests can move the clock)."""
+    return date.today()
+
+
+def _decide(
+    ctx: Context,
+    operation: str,
+    needed: Role,
+    what: str,
+    subjects: list[str],
+    action: Callable[[str], str],
+) -> None:
+    """Check the caller may ``what``, run ``action(actor)`` and audit the attempt either way.
+
+    The audit record names the key, the operation, the subject ids and the result: the id of
+    the case written, or ``error:<CODE>``.
+    """
+    key = ctx.key()
+
+    def audit(result: str) -> None:
+        ctx.audit.append(
+            operation=operation,
+            subject_ids=subjects,
+            key_id=key.id,
+            key_name=key.name,
+            role=key.role.value,
+            request_id=ctx.request_id,
+            result=result,
+        )
+
+    if not key.role.allows(needed):
+        audit("error:FORBIDDEN")
+        raise Forbidden(f"role {key.role.value!r} may not {what}; it needs {needed.value}")
+    try:
+        result = action(f"{key.name} ({key.id})")
+    except CreditnetError as exc:
+        audit(f"error:{exc.code}")
+        raise
+    audit(result)
+
+
+def _case_of(node: object) -> Case:
+    if not isinstance(node, model.Case):
+        raise NotFound("the case vanished after it was written")
+    return Case.of(node)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def decide_market_ban(
+        self,
+        info: Info[Context, None],
+        candidate: strawberry.ID,
+        approve: bool,
+        reason: str,
+        years: int = 3,
+    ) -> MarketBanDecision:
+        """Approve (creating a MARKET_BAN record of ``years`` years) or reject a candidate."""
+        ctx = info.context
+        done: list[MarketBanDecision] = []
+
+        def act(actor: str) -> str:
+            case, ban = due_process.decide_market_ban(
+                ctx.store,
+                str(candidate),
+                approve,
+                reason,
+                years,
+                actor,
+                _today(),
+                ctx.rules,
+                _review_settings(),
+            )
+            done.append(
+                MarketBanDecision(
+                    case=Case.of(case), sanction=Sanction.of(ban) if ban is not None else None
+                )
+            )
+            return case.id
+
+        _decide(
+            ctx, "decide_market_ban", Role.REVIEWER, "decide market bans", [str(candidate)], act
+        )
+        return done[0]
+
+    @strawberry.mutation
+    async def file_objection(
+        self, info: Info[Context, None], sanction: strawberry.ID, reason: str
+    ) -> Case:
+        """Object to a sanction record: it is marked disputed until a reviewer decides."""
+        ctx = info.context
+        done: list[Case] = []
+
+        def act(actor: str) -> str:
+            case = due_process.file_objection(
+                ctx.store, str(sanction), reason, actor, _today(), _review_settings()
+            )
+            done.append(Case.of(case))
+            return case.id
+
+        _decide(ctx, "file_objection", Role.AGENCY, "file objections", [str(sanction)], act)
+        return done[0]
+
+    @strawberry.mutation
+    async def resolve_objection(
+        self,
+        info: Info[Context, None],
+        objection: strawberry.ID,
+        outcome: ObjectionOutcome,
+        reason: str,
+        version: int | None = None,
+    ) -> Case:
+        """Uphold (revoke the record from today) or reject an objection."""
+        ctx = info.context
+        done: list[Case] = []
+
+        def act(actor: str) -> str:
+            case, _ = due_process.resolve_objection(
+                ctx.store,
+                str(objection),
+                outcome is ObjectionOutcome.UPHOLD,
+                reason,
+                actor,
+                _today(),
+                version,
+            )
+            done.append(Case.of(case))
+            return case.id
+
+        _decide(
+            ctx, "resolve_objection", Role.REVIEWER, "resolve objections", [str(objection)], act
+        )
+        return done[0]
+
+    @strawberry.mutation
+    async def apply_credit_repair(
+        self,
+        info: Info[Context, None],
+        sanction: strawberry.ID,
+        commitment: str,
+        fine_paid: bool,
+    ) -> Case:
+        """Apply for credit repair of a record (after its minimum publicity period)."""
+        ctx = info.context
+        done: list[Case] = []
+
+        def act(actor: str) -> str:
+            case = due_process.apply_credit_repair(
+                ctx.store, str(sanction), commitment, fine_paid, actor, _today(), ctx.rules
+            )
+            done.append(Case.of(case))
+            return case.id
+
+        _decide(
+            ctx, "apply_credit_repair", Role.AGENCY, "apply for credit repair", [str(sanction)], act
+        )
+        return done[0]
+
+    @strawberry.mutation
+    async def decide_credit_repair(
+        self,
+        info: Info[Context, None],
+        application: strawberry.ID,
+        approve: bool,
+        reason: str,
+        version: int | None = None,
+    ) -> Case:
+        """Approve (the record is repaired from today) or reject a repair application."""
+        ctx = info.context
+        done: list[Case] = []
+
+        def act(actor: str) -> str:
+            case, _ = due_process.decide_credit_repair(
+                ctx.store, str(application), approve, reason, actor, _today(), version
+            )
+            done.append(Case.of(case))
+            return case.id
+
+        _decide(
+            ctx,
+            "decide_credit_repair",
+            Role.REVIEWER,
+            "decide credit repair",
+            [str(application)],
+            act,
+        )
+        return done[0]
 
 
 class Observe(SchemaExtension):
@@ -211,6 +462,7 @@ def build_schema(
     Observed.observer = staticmethod(observer) if observer else None
     return Schema(
         query=Query,
+        mutation=Mutation,
         types=[Company, Person],
         scalar_overrides={date: DateScalar},
         extensions=[

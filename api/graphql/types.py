@@ -17,15 +17,19 @@ from api.graphql.loaders import LinkRow
 from graph import model
 from graph.errors import InvalidInput
 from graph.rules import engine
-from queries import ownership, paths, report
+from queries import due_process, ownership, paths, report
 
 __all__ = [
     "AuditEvent",
+    "Case",
     "Company",
     "Connection",
     "Direction",
     "Entity",
     "EntityKind",
+    "MarketBanCandidate",
+    "MarketBanDecision",
+    "ObjectionOutcome",
     "Officer",
     "Ownership",
     "Person",
@@ -547,3 +551,154 @@ class EffectiveHolding:
             controls=h.controls,
             depth=h.depth,
         )
+
+
+# --- due process (market-ban review, objections, credit repair) -----------------------------------
+
+CandidateKind = strawberry.enum(due_process.CandidateKind, name="CandidateKind")
+CaseKind = strawberry.enum(model.CaseKind, name="CaseKind")
+CaseStatus = strawberry.enum(model.CaseStatus, name="CaseStatus")
+
+
+@strawberry.enum
+class ObjectionOutcome(Enum):
+    UPHOLD = "UPHOLD"
+    REJECT = "REJECT"
+
+
+@strawberry.type
+class EvidenceRecord:
+    """A sanction record a market-ban candidate rests on, and the part it plays."""
+
+    role: str
+    sanction: Sanction
+
+
+@strawberry.type
+class CandidateLink:
+    """How a likely phoenix is tied to its sanctioned predecessor."""
+
+    via: str
+    summary: str
+    sanction_id: strawberry.ID
+    predecessor_id: strawberry.ID
+    path: Path
+
+
+@strawberry.type
+class MarketBanCandidate:
+    id: strawberry.ID
+    entity: Entity
+    kind: CandidateKind  # type: ignore[valid-type]
+    summary: str
+    evidence: list[EvidenceRecord]
+    links: list[CandidateLink]
+
+    @classmethod
+    def of(cls, c: due_process.Candidate, ctx: Context) -> MarketBanCandidate:
+        entity = to_entity(c.entity, ctx)
+        assert entity is not None
+        path_ids = {i for link in c.links for i in link["path"]["nodes"]}
+        nodes = ctx.store.get_many(path_ids) if path_ids else {}
+        links: list[CandidateLink] = []
+        for link in c.links:
+            path = link["path"]
+            links.append(
+                CandidateLink(
+                    via=str(link["via"]),
+                    summary=str(link["summary"]),
+                    sanction_id=strawberry.ID(str(link["sanctionId"])),
+                    predecessor_id=strawberry.ID(str(link["sanctionedCompanyId"])),
+                    path=Path(
+                        nodes=[
+                            e for e in (to_entity(nodes.get(i), ctx) for i in path["nodes"]) if e
+                        ],
+                        links=[
+                            PathLink(
+                                type=str(step["type"]),
+                                from_=strawberry.ID(str(step["from"])),
+                                to=strawberry.ID(str(step["to"])),
+                                role=", ".join(step["roles"]) or None,
+                                share=None,
+                            )
+                            for step in path["links"]
+                        ],
+                    ),
+                )
+            )
+        return cls(
+            id=strawberry.ID(c.id),
+            entity=entity,
+            kind=c.kind,
+            summary=c.summary,
+            evidence=[
+                EvidenceRecord(role=r.role, sanction=Sanction.of(r.sanction)) for r in c.records
+            ],
+            links=links,
+        )
+
+
+@strawberry.type
+class Case:
+    """A due-process case: an objection or repair application about a record, or a market-ban
+    review of an entity. ``version`` is what a decision names to be refused when stale."""
+
+    id: strawberry.ID
+    kind: CaseKind  # type: ignore[valid-type]
+    subject_id: strawberry.ID
+    status: CaseStatus  # type: ignore[valid-type]
+    version: int
+    filed: date | None
+    due: date | None
+    decided: date | None
+    reason: str | None
+    decision_reason: str | None
+    filed_by: str | None
+    decided_by: str | None
+    evidence: str | None
+    """A JSON document: what the case rests on."""
+    commitment: str | None
+    fine_paid: bool | None
+
+    @classmethod
+    def of(cls, c: model.Case) -> Case:
+        commitment = c.extra.get("commitment")
+        fine_paid = c.extra.get("fine_paid")
+        return cls(
+            id=strawberry.ID(c.id),
+            kind=c.kind,
+            subject_id=strawberry.ID(c.subject_id),
+            status=c.status,
+            version=c.version,
+            filed=c.filed,
+            due=c.due,
+            decided=c.decided,
+            reason=c.reason,
+            decision_reason=c.decision_reason,
+            filed_by=c.filed_by,
+            decided_by=c.decided_by,
+            evidence=c.evidence,
+            commitment=str(commitment) if commitment is not None else None,
+            fine_paid=bool(fine_paid) if fine_paid is not None else None,
+        )
+
+    @strawberry.field
+    async def sanction(self, info: Info[Context, None]) -> Sanction | None:
+        """The record an objection or repair is about, or the ban a review approved."""
+        extra_id: str | None = None
+        if self.kind is model.CaseKind.MARKET_BAN_REVIEW:
+            node = await info.context.loaders.entity.load(str(self.id))
+            if isinstance(node, model.Case):
+                found = node.extra.get("sanction_id")
+                extra_id = str(found) if found is not None else None
+            if extra_id is None:
+                return None
+        record = await info.context.loaders.entity.load(extra_id or str(self.subject_id))
+        return Sanction.of(record) if isinstance(record, model.Sanction) else None
+
+
+@strawberry.type
+class MarketBanDecision:
+    case: Case
+    sanction: Sanction | None
+    """The MARKET_BAN record an approval created (null for a rejection)."""

@@ -1,0 +1,337 @@
+"""Due process from the command line: ``review`` (market bans), ``objection``, ``repair``.
+
+Every decision is appended to the audit log (``CREDITNET_AUDIT_FILE`` or the data dir's
+``audit.jsonl``) with the ``--actor`` as who, role ``cli``, and the case id (or ``error:<CODE>``)
+as the result. Decisions are made on today's date; listings take ``--as-of``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from api.audit import AuditLog, audit_path
+from api.cli.common import EXIT_USAGE, Common, command, emit_json, fail, out_console, parse_date
+from graph.errors import CreditnetError
+from graph.model import Case, Sanction
+from graph.rules.schema import load_rules
+from queries import due_process
+from queries.report import sanction_to_json
+
+__all__ = ["register"]
+
+Actor = Annotated[
+    str,
+    typer.Option(
+        "--actor", envvar="CREDITNET_ACTOR", help="who decides or files [CREDITNET_ACTOR]"
+    ),
+]
+Reason = Annotated[str, typer.Option("--reason", help="why (required)")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="the review date (default: today)")]
+Version = Annotated[
+    int | None,
+    typer.Option("--version", help="the case version you read; refused if it changed since"),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``review``, ``objection`` and ``repair`` command groups to ``app``."""
+    review_app = typer.Typer(
+        help="Market-ban review: candidates and decisions.", no_args_is_help=True
+    )
+    command(review_app, "list", help="Market-ban candidates with their evidence.")(review_list)
+    command(review_app, "show", help="One candidate and its evidence.")(review_show)
+    command(review_app, "decide", help="Approve (ban) or reject a candidate.")(review_decide)
+    app.add_typer(review_app, name="review")
+
+    objection_app = typer.Typer(help="Objections to sanction records.", no_args_is_help=True)
+    command(objection_app, "file", help="Object to a record (marks it disputed).")(objection_file)
+    command(objection_app, "resolve", help="Uphold (revoke) or reject.")(objection_resolve)
+    app.add_typer(objection_app, name="objection")
+
+    repair_app = typer.Typer(help="Credit repair.", no_args_is_help=True)
+    command(repair_app, "apply", help="Apply for credit repair of a record.")(repair_apply)
+    command(repair_app, "decide", help="Approve (repaired) or reject.")(repair_decide)
+    app.add_typer(repair_app, name="repair")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _audited(
+    common: Common, operation: str, subject: str, actor: str, action: Callable[[], str]
+) -> None:
+    """Run a decision and append it (its result id, or the error code) to the audit log."""
+    log = AuditLog(audit_path(common.settings))
+
+    def append(result: str) -> None:
+        log.append(
+            operation=operation,
+            subject_ids=[subject],
+            key_id=None,
+            key_name=actor,
+            role="cli",
+            request_id=None,
+            result=result,
+        )
+
+    try:
+        result = action()
+    except CreditnetError as exc:
+        append(f"error:{exc.code}")
+        raise
+    append(result)
+
+
+def _choice(value: bool | None, flags: str) -> bool:
+    if value is None:
+        fail(f"say which: {flags}", EXIT_USAGE)
+    return value
+
+
+def _print_candidate(candidate: due_process.Candidate) -> None:
+    entity = candidate.entity
+    out_console.print(
+        Text.assemble(
+            (candidate.id, "bold"),
+            f"  {candidate.kind.value}  ",
+            (entity.name, "bold"),
+            f" ({entity.id})",
+        )
+    )
+    out_console.print(Text(f"  {candidate.summary}"))
+    table = Table(show_header=True, box=None, pad_edge=False)
+    for name in ("role", "record", "list", "severity", "fine", "start", "status"):
+        table.add_column(name)
+    for record in candidate.records:
+        s = record.sanction
+        table.add_row(
+            record.role,
+            Text(s.id),
+            s.list.value,
+            s.effective_severity.value,
+            f"{s.fine:g}" if s.fine is not None else "",
+            s.effective_start.isoformat() if s.effective_start else "",
+            s.status.value,
+        )
+    out_console.print(table)
+    for link in candidate.links:
+        path = link["path"]
+        out_console.print(Text(f"  path: {' - '.join(path['nodes'])}  ({link['via']})"))
+
+
+def _print_case(case: Case, sanction: Sanction | None = None) -> None:
+    line = Text.assemble(
+        (case.id, "bold"),
+        f"  {case.kind.value}  {case.status.value}  v{case.version}  subject {case.subject_id}",
+    )
+    if case.due is not None:
+        line.append(f"  due {case.due.isoformat()}")
+    if case.decided_by:
+        line.append(f"  decided by {case.decided_by} on {case.decided}")
+    out_console.print(line)
+    if sanction is not None:
+        out_console.print(
+            Text(
+                f"  record {sanction.id}: {sanction.list.value} {sanction.status.value}"
+                + (" (disputed)" if sanction.disputed else "")
+                + (f" {sanction.start} .. {sanction.end or ''}" if sanction.start else "")
+            )
+        )
+
+
+def _emit_case(common: Common, case: Case, sanction: Sanction | None = None) -> None:
+    if common.json:
+        document: dict[str, Any] = due_process.case_json(case)
+        document["sanction"] = sanction_to_json(sanction) if sanction is not None else None
+        emit_json(document)
+    else:
+        _print_case(case, sanction)
+
+
+# -- review ----------------------------------------------------------------------------------------
+
+
+def review_list(as_of: AsOf = None, *, common: Common) -> None:
+    day = parse_date(as_of)
+    rules = load_rules(common.settings.rules)
+    with common.store() as store:
+        found = due_process.market_ban_candidates(
+            store, day, due_process.ReviewSettings(), rules=rules
+        )
+    if common.json:
+        emit_json(
+            {
+                "asOf": day.isoformat(),
+                "totalCount": len(found),
+                "candidates": [due_process.candidate_json(c) for c in found],
+            }
+        )
+        return
+    if not found:
+        out_console.print(f"No market-ban candidates on {day.isoformat()}.")
+    for candidate in found:
+        _print_candidate(candidate)
+
+
+def review_show(
+    candidate: Annotated[str, typer.Argument(metavar="CANDIDATE", help="a candidate id")],
+    as_of: AsOf = None,
+    *,
+    common: Common,
+) -> None:
+    day = parse_date(as_of)
+    rules = load_rules(common.settings.rules)
+    with common.store() as store:
+        found = due_process.find_candidate(
+            store, candidate, day, due_process.ReviewSettings(), rules=rules
+        )
+    if common.json:
+        emit_json(due_process.candidate_json(found))
+    else:
+        _print_candidate(found)
+
+
+def review_decide(
+    candidate: Annotated[str, typer.Argument(metavar="CANDIDATE", help="a candidate id")],
+    approve: Annotated[
+        bool | None, typer.Option("--approve/--reject", help="ban, or reject the candidate")
+    ] = None,
+    reason: Reason = "",
+    years: Annotated[int, typer.Option("--years", help="ban duration, 1..10 years")] = 3,
+    actor: Actor = "",
+    *,
+    common: Common,
+) -> None:
+    decision = _choice(approve, "--approve or --reject")
+    rules = load_rules(common.settings.rules)
+    result: list[tuple[Case, Sanction | None]] = []
+    with common.store() as store:
+
+        def act() -> str:
+            case, ban = due_process.decide_market_ban(
+                store,
+                candidate,
+                decision,
+                reason,
+                years,
+                actor,
+                date.today(),
+                rules,
+                due_process.ReviewSettings(),
+            )
+            result.append((case, ban))
+            return case.id
+
+        _audited(common, "decide_market_ban", candidate, actor, act)
+    _emit_case(common, *result[0])
+
+
+# -- objections ------------------------------------------------------------------------------------
+
+
+def objection_file(
+    sanction: Annotated[str, typer.Argument(metavar="SANCTION", help="a sanction record id")],
+    reason: Reason = "",
+    actor: Actor = "",
+    *,
+    common: Common,
+) -> None:
+    result: list[Case] = []
+    with common.store() as store:
+
+        def act() -> str:
+            case = due_process.file_objection(
+                store, sanction, reason, actor, date.today(), due_process.ReviewSettings()
+            )
+            result.append(case)
+            return case.id
+
+        _audited(common, "file_objection", sanction, actor, act)
+        record = store.get(sanction)
+    _emit_case(common, result[0], record if isinstance(record, Sanction) else None)
+
+
+def objection_resolve(
+    case_id: Annotated[str, typer.Argument(metavar="CASE", help="an objection case id")],
+    uphold: Annotated[
+        bool | None, typer.Option("--uphold/--reject", help="revoke the record, or keep it")
+    ] = None,
+    reason: Reason = "",
+    actor: Actor = "",
+    version: Version = None,
+    *,
+    common: Common,
+) -> None:
+    decision = _choice(uphold, "--uphold or --reject")
+    result: list[tuple[Case, Sanction]] = []
+    with common.store() as store:
+
+        def act() -> str:
+            decided = due_process.resolve_objection(
+                store, case_id, decision, reason, actor, date.today(), version
+            )
+            result.append(decided)
+            return decided[0].id
+
+        _audited(common, "resolve_objection", case_id, actor, act)
+    _emit_case(common, *result[0])
+
+
+# -- credit repair ---------------------------------------------------------------------------------
+
+
+def repair_apply(
+    sanction: Annotated[str, typer.Argument(metavar="SANCTION", help="a sanction record id")],
+    commitment: Annotated[str, typer.Option("--commitment", help="the credit commitment")] = "",
+    fine_paid: Annotated[
+        bool, typer.Option("--fine-paid/--fine-unpaid", help="whether the fine is paid")
+    ] = False,
+    actor: Actor = "",
+    *,
+    common: Common,
+) -> None:
+    rules = load_rules(common.settings.rules)
+    result: list[Case] = []
+    with common.store() as store:
+
+        def act() -> str:
+            case = due_process.apply_credit_repair(
+                store, sanction, commitment, fine_paid, actor, date.today(), rules
+            )
+            result.append(case)
+            return case.id
+
+        _audited(common, "apply_credit_repair", sanction, actor, act)
+    _emit_case(common, result[0])
+
+
+def repair_decide(
+    case_id: Annotated[str, typer.Argument(metavar="CASE", help="a repair application id")],
+    approve: Annotated[
+        bool | None, typer.Option("--approve/--reject", help="repair the record, or refuse")
+    ] = None,
+    reason: Reason = "",
+    actor: Actor = "",
+    version: Version = None,
+    *,
+    common: Common,
+) -> None:
+    decision = _choice(approve, "--approve or --reject")
+    result: list[tuple[Case, Sanction]] = []
+    with common.store() as store:
+
+        def act() -> str:
+            decided = due_process.decide_credit_repair(
+                store, case_id, decision, reason, actor, date.today(), version
+            )
+            result.append(decided)
+            return decided[0].id
+
+        _audited(common, "decide_credit_repair", case_id, actor, act)
+    _emit_case(common, *result[0])
