@@ -53,7 +53,7 @@ from graph.model import (
     normalize_search_text,
 )
 from graph.store import SearchPage, Stats, Step, Subgraph, WriteBatch, WriteResult
-from graph.validation import check_batch, check_versions
+from graph.validation import check_batch, check_expectations, check_versions
 
 __all__ = ["JOURNAL_NAME", "MemoryStore", "Recovery"]
 
@@ -174,6 +174,8 @@ class MemoryStore:
     # -- writer ----------------------------------------------------------------------------
 
     def write(self, batch: WriteBatch, *, expect: Mapping[str, int] | None = None) -> WriteResult:
+        if expect:
+            check_expectations(batch, expect)
         with self._lock:
             if expect:
                 nodes = self._graph.nodes

@@ -8,7 +8,7 @@ from graph.errors import Conflict, InvalidInput
 from graph.model import Case, Link, LinkType, NodeLabel, Sanction
 from graph.store import WriteBatch
 
-__all__ = ["check_batch", "check_versions"]
+__all__ = ["check_batch", "check_expectations", "check_versions"]
 
 _ENTITY = (NodeLabel.COMPANY, NodeLabel.PERSON)
 _CASE_SUBJECTS = (NodeLabel.COMPANY, NodeLabel.PERSON, NodeLabel.SANCTION)
@@ -72,6 +72,14 @@ def _require(
         raise InvalidInput(f"{what} names {node_id!r}, which is not in the graph")
     names = " or ".join(a.value for a in allowed)
     raise InvalidInput(f"{what} names {node_id!r}, a {label.value}; expected a {names}")
+
+
+def check_expectations(batch: WriteBatch, expect: Mapping[str, int]) -> None:
+    """A conditional write names only cases it writes: a version check guards a change."""
+    written = {node.id for node in batch.nodes if isinstance(node, Case)}
+    stray = sorted(set(expect) - written)
+    if stray:
+        raise InvalidInput(f"the write expects versions of cases it does not write: {stray}")
 
 
 def check_versions(expect: Mapping[str, int], stored: Mapping[str, int]) -> None:

@@ -25,7 +25,7 @@ for the principals' other positions (all dates), one per controlling owner for w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -54,6 +54,7 @@ from graph.ownership import (
     cycles_through,
     depths,
 )
+from graph.rules.engine import add_days
 from graph.store import GraphReader, Step, Subgraph
 from queries.ownership import extract_closure
 
@@ -295,7 +296,7 @@ def _qualifying(sanction: Sanction, founded: date, limits: ShellThresholds) -> d
         return None
     if sanction.status is SanctionStatus.REVOKED:
         return None
-    if not start <= founded <= start + timedelta(days=limits.phoenix_window_days):
+    if not start <= founded <= add_days(start, limits.phoenix_window_days):
         return None
     return start
 

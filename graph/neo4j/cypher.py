@@ -82,13 +82,17 @@ RETURN count(n) AS written
 """,
 }
 
-# Setting a property takes the node's write lock, so the versions read next are stable until the
-# transaction ends: two deciders cannot both pass the check (Neo4j does not lock on read).
+# Versions are read under the case's write lock, so two deciders cannot both pass the check:
+# Neo4j does not lock on read, and a SET that leaves a value unchanged takes no lock either. A case
+# that must not exist yet is created here as a placeholder (version 0): the unique constraint then
+# serialises two creators, and the loser sees version 0 no longer (or rolls back on conflict).
 LOCK_CASE_VERSIONS: Final = """
 UNWIND $ids AS id
-MATCH (c:Node:Case {id: id})
-SET c.version = c.version
-RETURN c.id AS id, c.version AS version
+MERGE (c:Node {id: id})
+ON CREATE SET c:Case, c.version = 0
+SET c.creditnet_lock = randomUUID()
+REMOVE c.creditnet_lock
+RETURN c.id AS id, CASE WHEN c:Case THEN c.version ELSE -1 END AS version
 """
 
 CASES: Final = """

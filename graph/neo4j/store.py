@@ -34,7 +34,7 @@ from graph.model import (
 )
 from graph.neo4j import cypher
 from graph.store import SearchPage, Stats, Step, Subgraph, WriteBatch, WriteResult
-from graph.validation import check_batch, check_versions
+from graph.validation import check_batch, check_expectations, check_versions
 
 __all__ = ["Neo4jStore"]
 
@@ -124,6 +124,8 @@ class Neo4jStore:
     # -- writer ----------------------------------------------------------------------------
 
     def write(self, batch: WriteBatch, *, expect: Mapping[str, int] | None = None) -> WriteResult:
+        if expect:
+            check_expectations(batch, expect)
         nodes_by_label: dict[NodeLabel, list[dict[str, Any]]] = {}
         for node in batch.nodes:
             props = node_props(node)

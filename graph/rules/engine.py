@@ -41,7 +41,7 @@ import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Final, TypeAlias
 
 from graph.errors import NotFound
@@ -95,11 +95,34 @@ def add_months(day: date, months: int) -> date:
     datetime.date(2024, 2, 29)
     >>> add_months(date(2024, 2, 29), 12)
     datetime.date(2025, 2, 28)
+
+    Past the ends of the calendar it saturates (``date.min``, ``date.max``), so that a window
+    reaching before year 1 or a period running past 9999 still compares correctly.
+
+    >>> add_months(date(1, 6, 1), -24)
+    datetime.date(1, 1, 1)
     """
     total = day.year * 12 + (day.month - 1) + months
     year, month0 = divmod(total, 12)
+    if year < date.min.year:
+        return date.min
+    if year > date.max.year:
+        return date.max
     last = calendar.monthrange(year, month0 + 1)[1]
     return date(year, month0 + 1, min(day.day, last))
+
+
+def add_days(day: date, days: int) -> date:
+    """``day`` plus ``days``, saturating at ``date.min``/``date.max`` like :func:`add_months`
+    (registries write 9999-12-31 for "no end").
+
+    >>> add_days(date(9999, 12, 30), 20)
+    datetime.date(9999, 12, 31)
+    """
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def _period_end(sanction: Sanction, policy: PublicityPolicy) -> date | None:
