@@ -15,6 +15,7 @@ from functools import partial
 
 from strawberry.dataloader import DataLoader
 
+from api.graphql.blocking import blocking
 from graph.model import (
     Company,
     Direction,
@@ -69,12 +70,12 @@ class Loaders:
         )
 
     async def _entities(self, ids: list[str]) -> Sequence[Node | None]:
-        found = self.store.get_many(ids)
+        found = await blocking(self.store.get_many, ids)
         return [found.get(i) for i in ids]
 
     async def _sanctions(self, ids: list[str]) -> Sequence[list[Sanction]]:
         by_subject: dict[str, list[Sanction]] = defaultdict(list)
-        for record in self.store.sanctions(ids):
+        for record in await blocking(lambda: list(self.store.sanctions(ids))):
             by_subject[record.subject_id].append(record)
         return [by_subject.get(i, []) for i in ids]
 
@@ -86,7 +87,7 @@ class Loaders:
             by_date[as_of].append(entity_id)
         rows: dict[LinkKey, list[LinkRow]] = {}
         for as_of, ids in by_date.items():
-            sub = self.store.neighbourhood(ids, steps=[step], hops=1, as_of=as_of)
+            sub = await blocking(self.store.neighbourhood, ids, steps=[step], hops=1, as_of=as_of)
             grouped: dict[str, list[LinkRow]] = defaultdict(list)
             for link in sub.links.values():
                 if not isinstance(link, (Ownership, Officer)) or not step.accepts(link):
