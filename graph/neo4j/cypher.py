@@ -16,9 +16,15 @@ SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE TEXT INDEX creditnet_entity_search IF NOT EXISTS FOR (n:Entity) ON (n.search_name)",
     "CREATE INDEX creditnet_sanction_subject IF NOT EXISTS FOR (n:Sanction) ON (n.subject_id)",
     "CREATE INDEX creditnet_case_subject IF NOT EXISTS FOR (n:Case) ON (n.subject_id)",
-    "CREATE INDEX creditnet_owns_key IF NOT EXISTS FOR ()-[r:OWNS]-() ON (r.key)",
-    "CREATE INDEX creditnet_officer_key IF NOT EXISTS FOR ()-[r:OFFICER_OF]-() ON (r.key)",
-    "CREATE INDEX creditnet_registered_key IF NOT EXISTS FOR ()-[r:REGISTERED_AT]-() ON (r.key)",
+)
+
+# Earlier schemas indexed the links' natural keys. The planner then answered the link MERGE with
+# a scan of that index instead of an expand between the two (already found) nodes: quadratic in
+# the number of links (bench/load.py). Dropped on init, so that existing databases heal.
+DROP_OBSOLETE: Final[tuple[LiteralString, ...]] = (
+    "DROP INDEX creditnet_owns_key IF EXISTS",
+    "DROP INDEX creditnet_officer_key IF EXISTS",
+    "DROP INDEX creditnet_registered_key IF EXISTS",
 )
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
 

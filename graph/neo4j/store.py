@@ -110,7 +110,7 @@ class Neo4jStore:
                 return
             try:
                 with self._session() as session:
-                    for statement in cypher.SCHEMA:
+                    for statement in (*cypher.DROP_OBSOLETE, *cypher.SCHEMA):
                         session.run(statement).consume()
                     session.run(cypher.AWAIT_INDEXES).consume()
             except (ServiceUnavailable, DriverError, OSError) as exc:
