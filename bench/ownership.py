@@ -24,11 +24,9 @@ import argparse
 import csv
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -56,7 +54,7 @@ from graph.ownership import (
     all_beneficial_owners,
     control_map,
 )
-from graph.store import Step, Subgraph, WriteBatch
+from graph.store import GraphReader, Step, Subgraph, WriteBatch
 from queries.ownership import beneficial_owners
 
 T = TypeVar("T")
@@ -75,16 +73,14 @@ def timed(action: Callable[[], T], repeat: int) -> tuple[T, list[float]]:
 
 
 def build_from_bundle(store: MemoryStore, companies: int, seed: int) -> tuple[list[str], date]:
+    from bench.common import SALT, bundle_for
     from loaders.bundle import load_bundle
-    from loaders.generate import REFERENCE_DAY, generate_bundle
+    from loaders.generate import REFERENCE_DAY
 
-    with tempfile.TemporaryDirectory() as folder:
-        bundle = Path(folder)
-        counts = generate_bundle(bundle, companies, seed)
-        loaded = load_bundle(store, bundle, allow_rejects=True)
-        with (bundle / "companies.csv").open(encoding="utf-8") as handle:
-            ids = [row["id"] for row in csv.DictReader(handle)]
-    print(f"  generated rows: {counts}")
+    bundle = bundle_for(companies, seed)
+    loaded = load_bundle(store, bundle, id_hash_salt=SALT)
+    with (bundle / "companies.csv").open(encoding="utf-8") as handle:
+        ids = [row["id"] for row in csv.DictReader(handle)]
     print(f"  loaded rows: {loaded.written} ({len(loaded.rejects)} rejected rows)")
     return ids, REFERENCE_DAY - timedelta(days=1)
 
@@ -208,6 +204,8 @@ def main() -> None:
     parser.add_argument("--source", choices=["bundle", "code"], default="bundle")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each bulk pass")
     parser.add_argument("--samples", type=int, default=1000, help="companies for the latency")
+    parser.add_argument("--neo4j-uri", default="bolt://127.0.0.1:7797")
+    parser.add_argument("--skip-neo4j", action="store_true")
     args = parser.parse_args()
 
     store = MemoryStore()
@@ -279,6 +277,17 @@ def main() -> None:
 
     rng = random.Random(args.seed)
     sample = [rng.choice(company_ids) for _ in range(args.samples)]
+    owner_latency("memory", store, sample, as_of)
+    if args.source == "bundle" and not args.skip_neo4j:
+        from bench.common import bundle_for, neo4j_store
+
+        with neo4j_store(bundle_for(args.companies, args.seed), args.neo4j_uri) as graph:
+            owner_latency("neo4j", graph, sample, as_of)
+
+
+def owner_latency(name: str, store: GraphReader, sample: list[str], as_of: date) -> None:
+    for company_id in sample[:20]:  # warm caches and query plans
+        beneficial_owners(store, company_id, as_of)
     latencies: list[float] = []
     for company_id in sample:
         begin = time.perf_counter()
@@ -288,8 +297,8 @@ def main() -> None:
     p50 = latencies[len(latencies) // 2]
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(
-        f"one company's owners via queries.ownership.beneficial_owners ({args.samples} random "
-        f"companies, with extraction and paths): p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+        f"{name}: one company's owners via queries.ownership.beneficial_owners ({len(sample)} "
+        f"random companies, with extraction and paths): p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
         f"max {latencies[-1]:.2f} ms"
     )
 

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from api.cli.common import (
     EXIT_REJECTED,
+    EXIT_USAGE,
     Common,
     command,
     emit_json,
@@ -78,7 +79,12 @@ def _run_load(
 
 
 def load(
-    bundle: Annotated[Path, typer.Argument(help="the bundle folder")],
+    bundle: Annotated[
+        Path | None, typer.Argument(help="the bundle folder (omit with --demo)")
+    ] = None,
+    demo_bundle: Annotated[
+        bool, typer.Option("--demo", help="load the demo bundle shipped with creditnet")
+    ] = False,
     allow_rejects: Annotated[
         bool, typer.Option("--allow-rejects", help="load the good rows even if some are rejected")
     ] = False,
@@ -88,6 +94,9 @@ def load(
     *,
     common: Common,
 ) -> None:
+    if demo_bundle == (bundle is not None):
+        fail("give either a bundle folder or --demo", EXIT_USAGE)
+    bundle = demo_bundle_dir() if bundle is None else bundle
     with common.store() as store:
         result = _run_load(
             store, bundle, common.settings, allow_rejects, show_progress=not common.json
