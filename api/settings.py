@@ -37,3 +37,9 @@ class Settings(BaseSettings):
     keys_file: Path | None = None
     audit_file: Path | None = None
     batch_size: int = Field(default=5000, ge=1, le=100_000)
+    load_writers: int | None = Field(
+        default=None,
+        ge=1,
+        le=16,
+        description="Batches written at once when loading (default: 2 on Neo4j, 1 embedded).",
+    )

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -632,12 +633,14 @@ def load_bundle(
     batch_size: int = 5000,
     id_hash_salt: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    writers: int = 1,
 ) -> LoadResult:
     """Load the bundle at ``path`` into ``store``.
 
     Returns what was done; ``applied`` is false when rows were rejected and ``allow_rejects`` is
     not set (then nothing was written). ``progress(done, total)`` is called after each batch
-    with the rows written so far and the rows to write.
+    with the rows written so far and the rows to write. ``writers`` batches may be written at
+    once (a server store gains from 2 or more; the embedded store applies them one at a time).
 
     Examples
     --------
@@ -667,41 +670,68 @@ def load_bundle(
         if ref[0] == "address_id"
     )
     done = 0
-    for batch, counts in _batches(parsed, batch_size):
-        store.write(batch)
-        for name, count in counts.items():
-            result.written[name] = result.written.get(name, 0) + count
-        done += len(batch)
-        if progress is not None:
-            progress(done, total)
+    for phase in _phases(parsed, batch_size):
+        # Batches of one phase are independent (disjoint ids, or links between nodes already
+        # written), so several may be in flight; a phase ends before the next one starts.
+        with ThreadPoolExecutor(max_workers=max(1, writers)) as pool:
+            pending = {pool.submit(store.write, batch): (batch, counts) for batch, counts in phase}
+            for future in as_completed(pending):
+                if future.exception() is not None:
+                    for other in pending:
+                        other.cancel()  # stop at the first failure; what ran is kept
+                    future.result()
+                batch, counts = pending[future]
+                for name, count in counts.items():
+                    result.written[name] = result.written.get(name, 0) + count
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
     result.applied = True
     return result
 
 
+_PHASES: Final = (
+    ("addresses.csv", "companies.csv", "persons.csv"),
+    ("sanctions.csv",),
+    ("officers.csv", "ownership.csv"),
+)
+"""What must be written before what: entities, then the records that name them, then links."""
+
+
+def _phases(parsed: ParsedBundle, size: int) -> list[list[tuple[WriteBatch, dict[str, int]]]]:
+    phases: list[list[tuple[WriteBatch, dict[str, int]]]] = []
+    for names in _PHASES:
+        items: list[tuple[str, Node | Link]] = [
+            (name, row.item) for name in names for row in parsed.rows.get(name, [])
+        ]
+        if names == _PHASES[-1]:
+            # Registered addresses come from companies.csv and need both ends written first.
+            items += [
+                ("companies.csv", Registration(entity_id=_key(row.item), address_id=ident))
+                for row in parsed.rows.get("companies.csv", [])
+                for column, ident, _ in row.refs
+                if column == "address_id"
+            ]
+        phase = []
+        for offset in range(0, len(items), size):
+            batch, counts = WriteBatch(), dict[str, int]()
+            for name, item in items[offset : offset + size]:
+                if isinstance(item, (Company, Person, Address, Sanction, Case)):
+                    batch.nodes.append(item)
+                    counts[name] = counts.get(name, 0) + 1
+                else:
+                    batch.links.append(item)
+                    if not isinstance(item, Registration):
+                        counts[name] = counts.get(name, 0) + 1
+            phase.append((batch, counts))
+        phases.append(phase)
+    return phases
+
+
 def _batches(parsed: ParsedBundle, size: int) -> Iterator[tuple[WriteBatch, dict[str, int]]]:
-    # Nodes before links, sanctions after the entities they name: every batch is valid alone.
-    batch, counts = WriteBatch(), dict[str, int]()
-    for name in (*_NODE_FILES, *_LINK_FILES):
-        for row in parsed.rows.get(name, []):
-            item = row.item
-            if isinstance(item, (Company, Person, Address, Sanction, Case)):
-                batch.nodes.append(item)
-            else:
-                batch.links.append(item)
-            counts[name] = counts.get(name, 0) + 1
-            if len(batch) >= size:
-                yield batch, counts
-                batch, counts = WriteBatch(), {}
-    # Registered addresses come from companies.csv and need both ends loaded first.
-    for row in parsed.rows.get("companies.csv", []):
-        for column, ident, _ in row.refs:
-            if column == "address_id":
-                batch.links.append(Registration(entity_id=_key(row.item), address_id=ident))
-                if len(batch) >= size:
-                    yield batch, counts
-                    batch, counts = WriteBatch(), {}
-    if len(batch):
-        yield batch, counts
+    """Every batch of the load, in an order in which each is valid when written."""
+    for phase in _phases(parsed, size):
+        yield from phase
 
 
 def write_rejects(rejects: list[Reject], target: Path) -> None:

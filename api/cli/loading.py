@@ -75,6 +75,7 @@ def _run_load(
             batch_size=settings.batch_size,
             id_hash_salt=id_hash_salt(settings),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            writers=settings.load_writers or (2 if store.name == "neo4j" else 1),
         )
 
 

@@ -466,3 +466,12 @@ def test_generated_bundle_loads_without_rejects(store: GraphStore, tmp_path: Pat
     result = load_bundle(store, tmp_path / "copy", id_hash_salt="s")
     assert result.applied and not result.rejects, result.rejects[:5]
     assert store.stats().nodes["Company"] == 500
+
+
+def test_concurrent_writers_end_like_one(store: GraphStore, tmp_path: Path) -> None:
+    bundle = tmp_path / "gen"
+    generate_bundle(bundle, companies=300, seed=11)
+    reference = _reference_dump(bundle, tmp_path)
+    result = load_bundle(store, bundle, batch_size=150, id_hash_salt="s", writers=3)
+    assert result.applied and not result.rejects
+    assert _full_dump(store, bundle) == reference
