@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Final
 
 from graph.model import CompanyStatus, OfficerRole, SanctionList, SanctionStatus, Severity
+from loaders.bundle import BUNDLE_FILES
 from loaders.uscc import make_uscc
 
 __all__ = ["COLUMNS", "REFERENCE_DAY", "generate_bundle"]
@@ -37,37 +38,7 @@ REFERENCE_DAY: Final = date(2026, 11, 28)
 """Generated dates lie strictly before this day, so the bundle is consistent "as of" it."""
 
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
-    "companies.csv": (
-        "id",
-        "name",
-        "jurisdiction",
-        "status",
-        "founded",
-        "dissolved",
-        "registered_capital",
-        "industry",
-        "address_id",
-    ),
-    "persons.csv": ("id", "name", "nationality", "birth_year", "national_id"),
-    "addresses.csv": ("id", "text", "region"),
-    "officers.csv": ("person_id", "company_id", "role", "start", "end"),
-    "ownership.csv": ("owner_id", "company_id", "share", "start", "end"),
-    "sanctions.csv": (
-        "id",
-        "subject_id",
-        "list",
-        "authority",
-        "severity",
-        "fine",
-        "decided",
-        "start",
-        "end",
-        "legal_basis",
-        "description",
-        "status",
-        "status_date",
-        "disputed",
-    ),
+    name: columns for name, (columns, _required) in BUNDLE_FILES.items()
 }
 """The columns written to each file, in order (all of BUNDLE.md's columns)."""
 
