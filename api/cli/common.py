@@ -245,3 +245,7 @@ def configure_logging(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not verbose:
+        # Concurrent load batches sometimes deadlock on a shared node; the driver retries them,
+        # as it should, and would otherwise print a warning for each retry.
+        logging.getLogger("neo4j").setLevel(logging.ERROR)
