@@ -163,15 +163,31 @@ _LINK_TYPES: Final[dict[LinkType, LiteralString]] = {
 }
 
 
-def expand(step_matches: list[LiteralString]) -> LiteralString:
-    """One hop of a typed neighbourhood from the ids in ``$frontier``."""
+def expand(step_matches: list[LiteralString], *, first: bool) -> LiteralString:
+    """One hop of a typed neighbourhood from the ids in ``$frontier``.
+
+    Each row carries the node reached with its properties and sanction records, so that no
+    second query loads them. The first hop also carries the seeds (``OPTIONAL CALL``: a seed
+    without links still yields its row).
+    """
     body: LiteralString = "\n  UNION ALL\n  ".join(step_matches)
+    call: LiteralString = "OPTIONAL CALL (n) {\n  " if first else "CALL (n) {\n  "
+    seed: LiteralString = (
+        "[l IN labels(n) WHERE l IN $labels][0] AS seed_label, properties(n) AS seed_props, "
+        "COLLECT { MATCH (s:Sanction)-[:SANCTIONED]->(n) RETURN properties(s) } "
+        "AS seed_sanctions, "
+        if first
+        else ""
+    )
     return (
         "UNWIND $frontier AS id\n"
-        "MATCH (n:Node {id: id})\n"
-        "CALL (n) {\n  " + body + "\n}\n"
-        "RETURN type(r) AS type, startNode(r).id AS source, endNode(r).id AS target, "
-        "properties(r) AS props, m.id AS other"
+        "MATCH (n:Node {id: id})\n" + call + body + "\n}\n"
+        "RETURN n.id AS seed, " + seed + "type(r) AS type, startNode(r).id AS source, "
+        "endNode(r).id AS target, properties(r) AS props, m.id AS other, "
+        "[l IN labels(m) WHERE l IN $labels][0] AS other_label, properties(m) AS other_props, "
+        "CASE WHEN m IS NULL THEN [] ELSE "
+        "COLLECT { MATCH (s:Sanction)-[:SANCTIONED]->(m) RETURN properties(s) } END "
+        "AS other_sanctions"
     )
 
 

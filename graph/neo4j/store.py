@@ -253,19 +253,32 @@ class Neo4jStore:
             params[f"roles_{index}"] = (
                 None if step.roles is None else sorted(r.value for r in step.roles)
             )
-        expand_query = cypher.expand(matches) if matches else None
+        if not matches or hops < 1:
+            subgraph: Subgraph = self._read(lambda tx: self._only_nodes(tx, start))
+            return subgraph
+        first_hop = cypher.expand(matches, first=True)
+        later_hops = cypher.expand(matches, first=False)
 
         def work(tx: neo4j.ManagedTransaction) -> Subgraph:
             result = Subgraph()
             seen = set(start)
             frontier = start
-            for _ in range(hops if expand_query is not None else 0):
+            for hop in range(hops):
                 if not frontier:
                     break
                 next_frontier: list[str] = []
+                query = first_hop if hop == 0 else later_hops
                 for chunk in _chunks(frontier):
-                    assert expand_query is not None
-                    for record in tx.run(expand_query, frontier=chunk, **params):
+                    for record in tx.run(query, frontier=chunk, labels=_LABELS, **params):
+                        if hop == 0:
+                            _add_node(
+                                result,
+                                record["seed_label"],
+                                record["seed_props"],
+                                record["seed_sanctions"],
+                            )
+                        if record["type"] is None:
+                            continue
                         link = link_from_props(
                             record["type"], record["source"], record["target"], record["props"]
                         )
@@ -274,12 +287,22 @@ class Neo4jStore:
                         if other not in seen:
                             seen.add(other)
                             next_frontier.append(other)
+                            _add_node(
+                                result,
+                                record["other_label"],
+                                record["other_props"],
+                                record["other_sanctions"],
+                            )
                 frontier = next_frontier
-            self._load_nodes(tx, list(seen), result)
             return result
 
-        subgraph: Subgraph = self._read(work)
+        subgraph = self._read(work)
         return subgraph
+
+    def _only_nodes(self, tx: neo4j.ManagedTransaction, ids: list[str]) -> Subgraph:
+        result = Subgraph()
+        self._load_nodes(tx, ids, result)
+        return result
 
     @staticmethod
     def _load_nodes(tx: neo4j.ManagedTransaction, ids: list[str], result: Subgraph) -> None:
@@ -374,6 +397,25 @@ _KIND_LABEL = {
     EntityKind.COMPANY: NodeLabel.COMPANY.value,
     EntityKind.PERSON: NodeLabel.PERSON.value,
 }
+
+
+def _add_node(
+    result: Subgraph, label: str, props: dict[str, Any], sanctions: list[dict[str, Any]]
+) -> None:
+    """Put one extracted node (and its sanction records) into ``result``, as the embedded store
+    does: records go to ``sanctions``, cases are left out."""
+    node = node_from_props(label, props)
+    if isinstance(node, Sanction):
+        result.sanctions[node.id] = node
+        return
+    if isinstance(node, Case):
+        return
+    assert isinstance(node, (Company, Person, Address))
+    result.nodes[node.id] = node
+    for record in sanctions:
+        sanction = node_from_props(NodeLabel.SANCTION, record)
+        assert isinstance(sanction, Sanction)
+        result.sanctions[sanction.id] = sanction
 
 
 def _chunks(rows: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
