@@ -45,7 +45,7 @@ def neo4j_store(bundle: Path, uri: str) -> Neo4jStore:
     if store.stats() != reference:
         store.clear()
         started = time.perf_counter()
-        load_bundle(store, bundle, id_hash_salt=SALT)
+        load_bundle(store, bundle, id_hash_salt=SALT, writers=2)
         print(f"neo4j: loaded {bundle.name} in {time.perf_counter() - started:.1f} s")
     else:
         print(f"neo4j: already holds {bundle.name}")
