@@ -52,7 +52,7 @@ from graph.model import (
     Sanction,
     normalize_search_text,
 )
-from graph.store import SearchPage, Stats, Step, Subgraph, WriteBatch, WriteResult
+from graph.store import SearchPage, Stats, Step, Subgraph, WriteBatch, WriteResult, may_be_live
 from graph.validation import check_batch, check_expectations, check_versions
 
 __all__ = ["JOURNAL_NAME", "MemoryStore", "Recovery"]
@@ -345,12 +345,16 @@ class MemoryStore:
                     seen.add(other)
                     next_frontier.append(other)
 
-    def sanctions(self, subject_ids: Iterable[str] | None = None) -> Iterator[Sanction]:
+    def sanctions(
+        self, subject_ids: Iterable[str] | None = None, *, live_at: date | None = None
+    ) -> Iterator[Sanction]:
         with self._lock:
             by_subject = self._sanctions_by_subject
             subjects = by_subject if subject_ids is None else subject_ids
             ids = {sid for s in subjects for sid in by_subject.get(s, ())}
             found = [self._graph.nodes[i]["obj"] for i in ids]
+        if live_at is not None:
+            found = [record for record in found if may_be_live(record, live_at)]
         return iter(sorted(found, key=lambda s: s.id))
 
     def cases(

@@ -31,6 +31,7 @@ from graph.model import (
     Person,
     Registration,
     Sanction,
+    SanctionStatus,
 )
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Subgraph",
     "WriteBatch",
     "WriteResult",
+    "may_be_live",
 ]
 
 
@@ -178,8 +180,14 @@ class GraphReader(Protocol):
         each node. A node is expanded once, at the first hop it is reached.
         """
 
-    def sanctions(self, subject_ids: Iterable[str] | None = None) -> Iterator[Sanction]:
-        """Sanction records of these subjects (None: every record), ordered by id."""
+    def sanctions(
+        self, subject_ids: Iterable[str] | None = None, *, live_at: date | None = None
+    ) -> Iterator[Sanction]:
+        """Sanction records of these subjects (None: every record), ordered by id.
+
+        ``live_at`` keeps only records that may be in force that day (see :func:`may_be_live`):
+        a coarse filter the store can apply where the data is; the caller still decides.
+        """
 
     def cases(
         self,
@@ -219,6 +227,18 @@ class GraphStore(GraphReader, GraphWriter, Protocol):
 
     def clear(self) -> None:
         """Delete everything (tests, ``demo``). Irreversible."""
+
+
+def may_be_live(sanction: Sanction, day: date) -> bool:
+    """Whether ``sanction`` may be in force on ``day`` as far as the record itself says: active (or
+    its status changed after that day), started (start, else decided) and not ended. Publicity
+    periods are policy and are left to the rule engine."""
+    if sanction.status is not SanctionStatus.ACTIVE and (
+        sanction.status_date is None or sanction.status_date <= day
+    ):
+        return False
+    start = sanction.effective_start
+    return (start is None or start <= day) and (sanction.end is None or day < sanction.end)
 
 
 def ownership_closure(

@@ -172,17 +172,20 @@ def expand(step_matches: list[LiteralString], *, first: bool) -> LiteralString:
     """
     body: LiteralString = "\n  UNION ALL\n  ".join(step_matches)
     call: LiteralString = "OPTIONAL CALL (n) {\n  " if first else "CALL (n) {\n  "
+    # Seed columns are computed once per seed (before the expansion), not once per link row.
     seed: LiteralString = (
-        "[l IN labels(n) WHERE l IN $labels][0] AS seed_label, properties(n) AS seed_props, "
+        "WITH n, [l IN labels(n) WHERE l IN $labels][0] AS seed_label, "
+        "properties(n) AS seed_props, "
         "COLLECT { MATCH (s:Sanction)-[:SANCTIONED]->(n) RETURN properties(s) } "
-        "AS seed_sanctions, "
+        "AS seed_sanctions\n"
         if first
         else ""
     )
+    seed_columns: LiteralString = "seed_label, seed_props, seed_sanctions, " if first else ""
     return (
         "UNWIND $frontier AS id\n"
-        "MATCH (n:Node {id: id})\n" + call + body + "\n}\n"
-        "RETURN n.id AS seed, " + seed + "type(r) AS type, startNode(r).id AS source, "
+        "MATCH (n:Node {id: id})\n" + seed + call + body + "\n}\n"
+        "RETURN n.id AS seed, " + seed_columns + "type(r) AS type, startNode(r).id AS source, "
         "endNode(r).id AS target, properties(r) AS props, m.id AS other, "
         "[l IN labels(m) WHERE l IN $labels][0] AS other_label, properties(m) AS other_props, "
         "CASE WHEN m IS NULL THEN [] ELSE "
@@ -199,14 +202,27 @@ RETURN n.id AS id, [l IN labels(n) WHERE l IN $labels][0] AS label, properties(n
        collect(properties(s)) AS sanctions
 """
 
-SANCTIONS_OF: Final = """
+# The same test as graph.store.may_be_live, where the records are.
+_LIVE: Final = """($live_at IS NULL OR (
+  (s.status = 'active' OR s.status_date > $live_at)
+  AND coalesce(s.start, s.decided, $live_at) <= $live_at
+  AND (s.end IS NULL OR $live_at < s.end)))"""
+
+SANCTIONS_OF: Final = (
+    """
 UNWIND $ids AS id
 MATCH (s:Sanction)-[:SANCTIONED]->(:Node {id: id})
+WHERE """
+    + _LIVE
+    + """
 RETURN properties(s) AS props
 ORDER BY s.id
 """
+)
 
-ALL_SANCTIONS: Final = "MATCH (s:Sanction) RETURN properties(s) AS props ORDER BY s.id"
+ALL_SANCTIONS: Final = (
+    "MATCH (s:Sanction) WHERE " + _LIVE + " RETURN properties(s) AS props ORDER BY s.id"
+)
 
 # Two index-backed lookups (unique id, text index on search_name) rather than one OR, which
 # Neo4j would answer with a scan of every entity.

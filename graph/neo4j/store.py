@@ -320,14 +320,20 @@ class Neo4jStore:
                     sanction = node_from_props(NodeLabel.SANCTION, props)
                     result.sanctions[sanction.id] = sanction  # type: ignore[assignment]
 
-    def sanctions(self, subject_ids: Iterable[str] | None = None) -> Iterator[Sanction]:
+    def sanctions(
+        self, subject_ids: Iterable[str] | None = None, *, live_at: date | None = None
+    ) -> Iterator[Sanction]:
         ids = None if subject_ids is None else list(dict.fromkeys(subject_ids))
 
         def work(tx: neo4j.ManagedTransaction) -> list[Sanction]:
             if ids is None:
-                records = list(tx.run(cypher.ALL_SANCTIONS))
+                records = list(tx.run(cypher.ALL_SANCTIONS, live_at=live_at))
             else:
-                records = [r for c in _chunks(ids) for r in tx.run(cypher.SANCTIONS_OF, ids=c)]
+                records = [
+                    r
+                    for c in _chunks(ids)
+                    for r in tx.run(cypher.SANCTIONS_OF, ids=c, live_at=live_at)
+                ]
             found = [node_from_props(NodeLabel.SANCTION, r["props"]) for r in records]
             return sorted((s for s in found if isinstance(s, Sanction)), key=lambda s: s.id)
 

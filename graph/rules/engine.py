@@ -787,7 +787,7 @@ def materialise(
      ('p1', 'OFFICER_APPOINTMENT_BAN'), ('p1', 'PROCUREMENT_BAN')]
     """
     policy = rules.publicity
-    in_force = [s for s in store.sanctions() if sanction_in_force(s, as_of, policy)]
+    in_force = [s for s in store.sanctions(live_at=as_of) if sanction_in_force(s, as_of, policy)]
     subjects = store.get_many({s.subject_id for s in in_force})
     jobs: list[tuple[Sanction, Rule]] = []
     for sanction in in_force:

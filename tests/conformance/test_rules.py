@@ -657,8 +657,10 @@ class CountingReader:
         self.extracted.append(len(found.nodes) + len(found.links))
         return found
 
-    def sanctions(self, subject_ids: Iterable[str] | None = None) -> Iterator[Sanction]:
-        return self.store.sanctions(subject_ids)
+    def sanctions(
+        self, subject_ids: Iterable[str] | None = None, *, live_at: date | None = None
+    ) -> Iterator[Sanction]:
+        return self.store.sanctions(subject_ids, live_at=live_at)
 
     def cases(
         self,

@@ -28,7 +28,7 @@ from graph.model import (
     SanctionList,
     SanctionStatus,
 )
-from graph.store import GraphStore, Step, WriteBatch, ownership_closure
+from graph.store import GraphStore, Step, WriteBatch, may_be_live, ownership_closure
 
 D = date
 
@@ -341,3 +341,35 @@ def test_concurrent_deciders_one_wins(store: GraphStore) -> None:
     assert outcomes.count("conflict") == 7
     case = store.get("K1")
     assert isinstance(case, Case) and case.version == 2
+
+
+def test_sanctions_live_at_keeps_only_records_that_may_be_in_force(store: GraphStore) -> None:
+    store.write(small_graph())
+    day = D(2025, 6, 1)
+    records = [
+        Sanction("L1", "C1", SanctionList.ABNORMAL_OPERATION, start=D(2025, 6, 1)),
+        Sanction("L2", "C1", SanctionList.ABNORMAL_OPERATION, start=D(2025, 6, 2)),
+        Sanction("L3", "C1", SanctionList.ABNORMAL_OPERATION, decided=D(2025, 1, 1)),
+        Sanction("L4", "C1", SanctionList.ABNORMAL_OPERATION, end=D(2025, 6, 1)),
+        Sanction("L5", "C1", SanctionList.ABNORMAL_OPERATION, end=D(2025, 6, 2)),
+        Sanction(
+            "L6",
+            "C1",
+            SanctionList.ADMIN_PENALTY,
+            status=SanctionStatus.REPAIRED,
+            status_date=D(2025, 6, 2),
+        ),
+        Sanction(
+            "L7",
+            "C1",
+            SanctionList.ADMIN_PENALTY,
+            status=SanctionStatus.REVOKED,
+            status_date=D(2025, 6, 1),
+        ),
+        Sanction("L8", "P1", SanctionList.ADMIN_PENALTY),
+    ]
+    store.write(WriteBatch(nodes=list(records)))
+    live = [s.id for s in store.sanctions(live_at=day)]
+    assert live == ["L1", "L3", "L5", "L6", "L8", "S1"]
+    assert [s.id for s in store.sanctions(["P1"], live_at=day)] == ["L8"]
+    assert all(may_be_live(s, day) == (s.id in live) for s in store.sanctions())
