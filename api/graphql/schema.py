@@ -50,7 +50,7 @@ from api.graphql.types import (
     to_entity,
 )
 from graph import model
-from graph.errors import CreditnetError, Forbidden, InvalidInput, NotFound
+from graph.errors import CreditnetError, Forbidden, InvalidInput
 from queries import due_process, ownership, paths, report
 
 __all__ = ["build_schema"]
@@ -243,15 +243,16 @@ def _today() -> date:
     return date.today()
 
 
-def _decide(
+async def _decide(
     ctx: Context,
     operation: str,
     needed: Role,
     what: str,
     subjects: list[str],
-    action: Callable[[str], str],
-) -> None:
-    """Check the caller may ``what``, run ``action(actor)`` and audit the attempt either way.
+    action: Callable[[str], model.Case],
+) -> model.Case:
+    """Check the caller may ``what``, run ``action(actor)`` (in a worker thread: it writes to the
+    store) and audit the attempt either way; return the case it wrote.
 
     The audit record names the key, the operation, the subject ids and the result: the id of
     the case written, or ``error:<CODE>``.
@@ -273,17 +274,12 @@ def _decide(
         audit("error:FORBIDDEN")
         raise Forbidden(f"role {key.role.value!r} may not {what}; it needs {needed.value}")
     try:
-        result = action(f"{key.name} ({key.id})")
+        case = await blocking(action, f"{key.name} ({key.id})")
     except CreditnetError as exc:
         audit(f"error:{exc.code}")
         raise
-    audit(result)
-
-
-def _case_of(node: object) -> Case:
-    if not isinstance(node, model.Case):
-        raise NotFound("the case vanished after it was written")
-    return Case.of(node)
+    audit(case.id)
+    return case
 
 
 @strawberry.type
@@ -299,9 +295,9 @@ class Mutation:
     ) -> MarketBanDecision:
         """Approve (creating a MARKET_BAN record of ``years`` years) or reject a candidate."""
         ctx = info.context
-        done: list[MarketBanDecision] = []
+        bans: list[model.Sanction] = []
 
-        def act(actor: str) -> str:
+        def act(actor: str) -> model.Case:
             case, ban = due_process.decide_market_ban(
                 ctx.store,
                 str(candidate),
@@ -313,17 +309,15 @@ class Mutation:
                 ctx.rules,
                 _review_settings(),
             )
-            done.append(
-                MarketBanDecision(
-                    case=Case.of(case), sanction=Sanction.of(ban) if ban is not None else None
-                )
-            )
-            return case.id
+            bans.extend([ban] if ban is not None else [])
+            return case
 
-        _decide(
+        case = await _decide(
             ctx, "decide_market_ban", Role.REVIEWER, "decide market bans", [str(candidate)], act
         )
-        return done[0]
+        return MarketBanDecision(
+            case=Case.of(case), sanction=Sanction.of(bans[0]) if bans else None
+        )
 
     @strawberry.mutation
     async def file_objection(
@@ -331,17 +325,17 @@ class Mutation:
     ) -> Case:
         """Object to a sanction record: it is marked disputed until a reviewer decides."""
         ctx = info.context
-        done: list[Case] = []
-
-        def act(actor: str) -> str:
-            case = due_process.file_objection(
+        case = await _decide(
+            ctx,
+            "file_objection",
+            Role.AGENCY,
+            "file objections",
+            [str(sanction)],
+            lambda actor: due_process.file_objection(
                 ctx.store, str(sanction), reason, actor, _today(), _review_settings()
-            )
-            done.append(Case.of(case))
-            return case.id
-
-        _decide(ctx, "file_objection", Role.AGENCY, "file objections", [str(sanction)], act)
-        return done[0]
+            ),
+        )
+        return Case.of(case)
 
     @strawberry.mutation
     async def resolve_objection(
@@ -354,25 +348,18 @@ class Mutation:
     ) -> Case:
         """Uphold (revoke the record from today) or reject an objection."""
         ctx = info.context
-        done: list[Case] = []
-
-        def act(actor: str) -> str:
-            case, _ = due_process.resolve_objection(
-                ctx.store,
-                str(objection),
-                outcome is ObjectionOutcome.UPHOLD,
-                reason,
-                actor,
-                _today(),
-                version,
-            )
-            done.append(Case.of(case))
-            return case.id
-
-        _decide(
-            ctx, "resolve_objection", Role.REVIEWER, "resolve objections", [str(objection)], act
+        uphold = outcome is ObjectionOutcome.UPHOLD
+        case = await _decide(
+            ctx,
+            "resolve_objection",
+            Role.REVIEWER,
+            "resolve objections",
+            [str(objection)],
+            lambda actor: due_process.resolve_objection(
+                ctx.store, str(objection), uphold, reason, actor, _today(), version
+            )[0],
         )
-        return done[0]
+        return Case.of(case)
 
     @strawberry.mutation
     async def apply_credit_repair(
@@ -384,19 +371,17 @@ class Mutation:
     ) -> Case:
         """Apply for credit repair of a record (after its minimum publicity period)."""
         ctx = info.context
-        done: list[Case] = []
-
-        def act(actor: str) -> str:
-            case = due_process.apply_credit_repair(
+        case = await _decide(
+            ctx,
+            "apply_credit_repair",
+            Role.AGENCY,
+            "apply for credit repair",
+            [str(sanction)],
+            lambda actor: due_process.apply_credit_repair(
                 ctx.store, str(sanction), commitment, fine_paid, actor, _today(), ctx.rules
-            )
-            done.append(Case.of(case))
-            return case.id
-
-        _decide(
-            ctx, "apply_credit_repair", Role.AGENCY, "apply for credit repair", [str(sanction)], act
+            ),
         )
-        return done[0]
+        return Case.of(case)
 
     @strawberry.mutation
     async def decide_credit_repair(
@@ -409,24 +394,17 @@ class Mutation:
     ) -> Case:
         """Approve (the record is repaired from today) or reject a repair application."""
         ctx = info.context
-        done: list[Case] = []
-
-        def act(actor: str) -> str:
-            case, _ = due_process.decide_credit_repair(
-                ctx.store, str(application), approve, reason, actor, _today(), version
-            )
-            done.append(Case.of(case))
-            return case.id
-
-        _decide(
+        case = await _decide(
             ctx,
             "decide_credit_repair",
             Role.REVIEWER,
             "decide credit repair",
             [str(application)],
-            act,
+            lambda actor: due_process.decide_credit_repair(
+                ctx.store, str(application), approve, reason, actor, _today(), version
+            )[0],
         )
-        return done[0]
+        return Case.of(case)
 
 
 class Observe(SchemaExtension):

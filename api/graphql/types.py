@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from api.auth import Role
 from api.graphql.context import Context
-from api.graphql.loaders import LinkRow
+from api.graphql.loaders import LinkKey, LinkRow
 from graph import model
 from graph.errors import InvalidInput
 from graph.rules import engine
@@ -136,6 +137,24 @@ def paginate(items: list[T], first: int, after: str | None) -> Connection[T]:
     return make_connection(items[start : start + first], start, len(items))
 
 
+async def _link_page(
+    info: Info[Context, None],
+    what: str,
+    loader: DataLoader[LinkKey, list[LinkRow]],
+    entity_id: str,
+    as_of: date | None,
+    first: int | None,
+    after: str | None,
+    wrap: Callable[[LinkRow, Context], T],
+) -> Connection[T]:
+    """One page of an entity's links (owners, officers, positions, ...), for investigators."""
+    ctx = info.context
+    ctx.require(Role.INVESTIGATOR, what)
+    size = ctx.page_size(first)
+    rows = await loader.load((entity_id, as_of or date.today()))
+    return paginate([wrap(row, ctx) for row in rows], size, after)
+
+
 # --- nodes --------------------------------------------------------------------------------------
 
 
@@ -227,11 +246,16 @@ class Company(Entity):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Ownership]:
-        ctx = info.context
-        ctx.require(Role.INVESTIGATOR, "ownership")
-        size = ctx.page_size(first)
-        rows = await ctx.loaders.owners.load((str(self.id), as_of or date.today()))
-        return paginate([Ownership.of(r, ctx) for r in rows], size, after)
+        return await _link_page(
+            info,
+            "ownership",
+            info.context.loaders.owners,
+            str(self.id),
+            as_of,
+            first,
+            after,
+            Ownership.of,
+        )
 
     @strawberry.field
     async def subsidiaries(
@@ -241,11 +265,16 @@ class Company(Entity):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Ownership]:
-        ctx = info.context
-        ctx.require(Role.INVESTIGATOR, "ownership")
-        size = ctx.page_size(first)
-        rows = await ctx.loaders.subsidiaries.load((str(self.id), as_of or date.today()))
-        return paginate([Ownership.of(r, ctx) for r in rows], size, after)
+        return await _link_page(
+            info,
+            "ownership",
+            info.context.loaders.subsidiaries,
+            str(self.id),
+            as_of,
+            first,
+            after,
+            Ownership.of,
+        )
 
     @strawberry.field
     async def officers(
@@ -255,11 +284,16 @@ class Company(Entity):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Officer]:
-        ctx = info.context
-        ctx.require(Role.INVESTIGATOR, "officers")
-        size = ctx.page_size(first)
-        rows = await ctx.loaders.officers.load((str(self.id), as_of or date.today()))
-        return paginate([Officer.of(r, ctx) for r in rows], size, after)
+        return await _link_page(
+            info,
+            "officers",
+            info.context.loaders.officers,
+            str(self.id),
+            as_of,
+            first,
+            after,
+            Officer.of,
+        )
 
     @strawberry.field
     async def sanctions(
@@ -298,11 +332,16 @@ class Person(Entity):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Officer]:
-        ctx = info.context
-        ctx.require(Role.INVESTIGATOR, "person positions")
-        size = ctx.page_size(first)
-        rows = await ctx.loaders.positions.load((str(self.id), as_of or date.today()))
-        return paginate([Officer.of(r, ctx) for r in rows], size, after)
+        return await _link_page(
+            info,
+            "person positions",
+            info.context.loaders.positions,
+            str(self.id),
+            as_of,
+            first,
+            after,
+            Officer.of,
+        )
 
     @strawberry.field
     async def holdings(
@@ -312,11 +351,16 @@ class Person(Entity):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Ownership]:
-        ctx = info.context
-        ctx.require(Role.INVESTIGATOR, "person holdings")
-        size = ctx.page_size(first)
-        rows = await ctx.loaders.holdings.load((str(self.id), as_of or date.today()))
-        return paginate([Ownership.of(r, ctx) for r in rows], size, after)
+        return await _link_page(
+            info,
+            "person holdings",
+            info.context.loaders.holdings,
+            str(self.id),
+            as_of,
+            first,
+            after,
+            Ownership.of,
+        )
 
     @strawberry.field
     async def sanctions(
