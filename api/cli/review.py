@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -22,6 +22,8 @@ from graph.model import Case, Sanction
 from graph.rules.schema import load_rules
 from queries import due_process
 from queries.report import sanction_to_json
+
+T = TypeVar("T")
 
 __all__ = ["register"]
 
@@ -64,9 +66,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _audited(
-    common: Common, operation: str, subject: str, actor: str, action: Callable[[], str]
-) -> None:
-    """Run a decision and append it (its result id, or the error code) to the audit log."""
+    common: Common,
+    operation: str,
+    subject: str,
+    actor: str,
+    action: Callable[[], T],
+    case_of: Callable[[T], Case],
+) -> T:
+    """Run a decision and append it (the case it wrote, or the error code) to the audit log."""
     log = AuditLog(audit_path(common.settings))
 
     def append(result: str) -> None:
@@ -85,7 +92,16 @@ def _audited(
     except CreditnetError as exc:
         append(f"error:{exc.code}")
         raise
-    append(result)
+    append(case_of(result).id)
+    return result
+
+
+def _case(case: Case) -> Case:
+    return case
+
+
+def _first(decided: tuple[Case, Any]) -> Case:
+    return decided[0]
 
 
 def _choice(value: bool | None, flags: str) -> bool:
@@ -210,11 +226,13 @@ def review_decide(
 ) -> None:
     decision = _choice(approve, "--approve or --reject")
     rules = load_rules(common.settings.rules)
-    result: list[tuple[Case, Sanction | None]] = []
     with common.store() as store:
-
-        def act() -> str:
-            case, ban = due_process.decide_market_ban(
+        case, ban = _audited(
+            common,
+            "decide_market_ban",
+            candidate,
+            actor,
+            lambda: due_process.decide_market_ban(
                 store,
                 candidate,
                 decision,
@@ -224,12 +242,10 @@ def review_decide(
                 date.today(),
                 rules,
                 due_process.ReviewSettings(),
-            )
-            result.append((case, ban))
-            return case.id
-
-        _audited(common, "decide_market_ban", candidate, actor, act)
-    _emit_case(common, *result[0])
+            ),
+            _first,
+        )
+    _emit_case(common, case, ban)
 
 
 # -- objections ------------------------------------------------------------------------------------
@@ -242,19 +258,19 @@ def objection_file(
     *,
     common: Common,
 ) -> None:
-    result: list[Case] = []
     with common.store() as store:
-
-        def act() -> str:
-            case = due_process.file_objection(
+        case = _audited(
+            common,
+            "file_objection",
+            sanction,
+            actor,
+            lambda: due_process.file_objection(
                 store, sanction, reason, actor, date.today(), due_process.ReviewSettings()
-            )
-            result.append(case)
-            return case.id
-
-        _audited(common, "file_objection", sanction, actor, act)
+            ),
+            _case,
+        )
         record = store.get(sanction)
-    _emit_case(common, result[0], record if isinstance(record, Sanction) else None)
+    _emit_case(common, case, record if isinstance(record, Sanction) else None)
 
 
 def objection_resolve(
@@ -269,18 +285,18 @@ def objection_resolve(
     common: Common,
 ) -> None:
     decision = _choice(uphold, "--uphold or --reject")
-    result: list[tuple[Case, Sanction]] = []
     with common.store() as store:
-
-        def act() -> str:
-            decided = due_process.resolve_objection(
+        decided = _audited(
+            common,
+            "resolve_objection",
+            case_id,
+            actor,
+            lambda: due_process.resolve_objection(
                 store, case_id, decision, reason, actor, date.today(), version
-            )
-            result.append(decided)
-            return decided[0].id
-
-        _audited(common, "resolve_objection", case_id, actor, act)
-    _emit_case(common, *result[0])
+            ),
+            _first,
+        )
+    _emit_case(common, *decided)
 
 
 # -- credit repair ---------------------------------------------------------------------------------
@@ -297,18 +313,18 @@ def repair_apply(
     common: Common,
 ) -> None:
     rules = load_rules(common.settings.rules)
-    result: list[Case] = []
     with common.store() as store:
-
-        def act() -> str:
-            case = due_process.apply_credit_repair(
+        case = _audited(
+            common,
+            "apply_credit_repair",
+            sanction,
+            actor,
+            lambda: due_process.apply_credit_repair(
                 store, sanction, commitment, fine_paid, actor, date.today(), rules
-            )
-            result.append(case)
-            return case.id
-
-        _audited(common, "apply_credit_repair", sanction, actor, act)
-    _emit_case(common, result[0])
+            ),
+            _case,
+        )
+    _emit_case(common, case)
 
 
 def repair_decide(
@@ -323,15 +339,15 @@ def repair_decide(
     common: Common,
 ) -> None:
     decision = _choice(approve, "--approve or --reject")
-    result: list[tuple[Case, Sanction]] = []
     with common.store() as store:
-
-        def act() -> str:
-            decided = due_process.decide_credit_repair(
+        decided = _audited(
+            common,
+            "decide_credit_repair",
+            case_id,
+            actor,
+            lambda: due_process.decide_credit_repair(
                 store, case_id, decision, reason, actor, date.today(), version
-            )
-            result.append(decided)
-            return decided[0].id
-
-        _audited(common, "decide_credit_repair", case_id, actor, act)
-    _emit_case(common, *result[0])
+            ),
+            _first,
+        )
+    _emit_case(common, *decided)
