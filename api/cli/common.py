@@ -66,74 +66,36 @@ class Common:
             store.close()
 
 
+def _option(name: str, annotation: Any, flag: str, help_text: str, default: Any = None) -> Any:
+    return inspect.Parameter(
+        name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=Annotated[annotation, typer.Option(flag, help=help_text)],
+    )
+
+
 _COMMON_PARAMS: list[inspect.Parameter] = [
-    inspect.Parameter(
+    _option(
         "store_kind",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            StoreKind | None,
-            typer.Option("--store", help="memory (embedded, default) or neo4j [CREDITNET_STORE]"),
-        ],
+        StoreKind | None,
+        "--store",
+        "memory (embedded, default) or neo4j [CREDITNET_STORE]",
     ),
-    inspect.Parameter(
-        "data_dir",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            Path | None,
-            typer.Option("--data-dir", help="the embedded store's folder [CREDITNET_DATA_DIR]"),
-        ],
+    _option(
+        "data_dir", Path | None, "--data-dir", "the embedded store's folder [CREDITNET_DATA_DIR]"
     ),
-    inspect.Parameter(
-        "neo4j_uri",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[str | None, typer.Option("--neo4j-uri", help="[CREDITNET_NEO4J_URI]")],
-    ),
-    inspect.Parameter(
-        "neo4j_user",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            str | None, typer.Option("--neo4j-user", help="[CREDITNET_NEO4J_USER]")
-        ],
-    ),
-    inspect.Parameter(
-        "neo4j_password",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            str | None, typer.Option("--neo4j-password", help="[CREDITNET_NEO4J_PASSWORD]")
-        ],
-    ),
-    inspect.Parameter(
-        "neo4j_database",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            str | None, typer.Option("--neo4j-database", help="[CREDITNET_NEO4J_DATABASE]")
-        ],
-    ),
-    inspect.Parameter(
+    _option("neo4j_uri", str | None, "--neo4j-uri", "[CREDITNET_NEO4J_URI]"),
+    _option("neo4j_user", str | None, "--neo4j-user", "[CREDITNET_NEO4J_USER]"),
+    _option("neo4j_password", str | None, "--neo4j-password", "[CREDITNET_NEO4J_PASSWORD]"),
+    _option("neo4j_database", str | None, "--neo4j-database", "[CREDITNET_NEO4J_DATABASE]"),
+    _option(
         "rules",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            Path | None,
-            typer.Option(
-                "--rules", help="a rules YAML file instead of the default [CREDITNET_RULES]"
-            ),
-        ],
+        Path | None,
+        "--rules",
+        "a rules YAML file instead of the default [CREDITNET_RULES]",
     ),
-    inspect.Parameter(
-        "json_output",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=False,
-        annotation=Annotated[
-            bool, typer.Option("--json", help="print exactly one JSON document on stdout")
-        ],
-    ),
+    _option("json_output", bool, "--json", "print exactly one JSON document on stdout", False),
 ]
 _COMMON_NAMES = [p.name for p in _COMMON_PARAMS]
 _SETTINGS_FIELDS = {

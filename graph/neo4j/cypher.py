@@ -40,29 +40,23 @@ MATCH (n:Node {id: id})
 RETURN n.id AS id, [l IN labels(n) WHERE l IN $labels][0] AS label, properties(n) AS props
 """
 
+
+def _upsert_node(labels: LiteralString) -> LiteralString:
+    """MERGE on the indexed id; the kind's labels are set when the node is created."""
+    return f"""
+UNWIND $rows AS row
+MERGE (n:Node {{id: row.id}})
+ON CREATE SET n:{labels}
+SET n += row.props
+RETURN count(n) AS written
+"""
+
+
 # One statement per label, so that the label is part of the constant text.
 UPSERT_NODES: Final[dict[NodeLabel, LiteralString]] = {
-    NodeLabel.COMPANY: """
-UNWIND $rows AS row
-MERGE (n:Node {id: row.id})
-ON CREATE SET n:Company:Entity
-SET n += row.props
-RETURN count(n) AS written
-""",
-    NodeLabel.PERSON: """
-UNWIND $rows AS row
-MERGE (n:Node {id: row.id})
-ON CREATE SET n:Person:Entity
-SET n += row.props
-RETURN count(n) AS written
-""",
-    NodeLabel.ADDRESS: """
-UNWIND $rows AS row
-MERGE (n:Node {id: row.id})
-ON CREATE SET n:Address
-SET n += row.props
-RETURN count(n) AS written
-""",
+    NodeLabel.COMPANY: _upsert_node("Company:Entity"),
+    NodeLabel.PERSON: _upsert_node("Person:Entity"),
+    NodeLabel.ADDRESS: _upsert_node("Address"),
     NodeLabel.SANCTION: """
 UNWIND $rows AS row
 MERGE (s:Node {id: row.id})
@@ -79,13 +73,7 @@ MATCH (subject:Node {id: row.props.subject_id})
 MERGE (s)-[:SANCTIONED]->(subject)
 RETURN count(s) AS written
 """,
-    NodeLabel.CASE: """
-UNWIND $rows AS row
-MERGE (n:Node {id: row.id})
-ON CREATE SET n:Case
-SET n += row.props
-RETURN count(n) AS written
-""",
+    NodeLabel.CASE: _upsert_node("Case"),
 }
 
 # Versions are read under the case's write lock, so two deciders cannot both pass the check:
@@ -110,31 +98,23 @@ RETURN properties(c) AS props
 ORDER BY c.id
 """
 
+
+def _upsert_link(link_type: LiteralString) -> LiteralString:
+    """MERGE a link by its natural key between two nodes already found by their indexed ids."""
+    return f"""
+UNWIND $rows AS row
+MATCH (a:Node {{id: row.source}})
+MATCH (b:Node {{id: row.target}})
+MERGE (a)-[r:{link_type} {{key: row.key}}]->(b)
+SET r += row.props
+RETURN count(r) AS written
+"""
+
+
 UPSERT_LINKS: Final[dict[LinkType, LiteralString]] = {
-    LinkType.OWNS: """
-UNWIND $rows AS row
-MATCH (a:Node {id: row.source})
-MATCH (b:Node {id: row.target})
-MERGE (a)-[r:OWNS {key: row.key}]->(b)
-SET r += row.props
-RETURN count(r) AS written
-""",
-    LinkType.OFFICER_OF: """
-UNWIND $rows AS row
-MATCH (a:Node {id: row.source})
-MATCH (b:Node {id: row.target})
-MERGE (a)-[r:OFFICER_OF {key: row.key}]->(b)
-SET r += row.props
-RETURN count(r) AS written
-""",
-    LinkType.REGISTERED_AT: """
-UNWIND $rows AS row
-MATCH (a:Node {id: row.source})
-MATCH (b:Node {id: row.target})
-MERGE (a)-[r:REGISTERED_AT {key: row.key}]->(b)
-SET r += row.props
-RETURN count(r) AS written
-""",
+    LinkType.OWNS: _upsert_link("OWNS"),
+    LinkType.OFFICER_OF: _upsert_link("OFFICER_OF"),
+    LinkType.REGISTERED_AT: _upsert_link("REGISTERED_AT"),
 }
 
 # The as-of filter on a relationship r: start <= as_of < end, missing bounds open.
