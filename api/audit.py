@@ -1,39 +1,79 @@
 """A tamper-evident, append-only audit log: one JSON record a line, each chained to the last.
 
 Every record holds ``prev_hash`` (the previous record's ``hash``, or 64 zeros for the first) and
-``hash`` = SHA-256 of the canonical JSON of the record without ``hash``. Changing, removing or
-reordering any record breaks the chain at that record, which :meth:`AuditLog.verify` reports.
+``hash`` = SHA-256 of the canonical JSON of the record without ``hash`` and ``mac``. Changing,
+removing or reordering a record breaks the chain there. A chain alone can be rebuilt by whoever
+can write the file, so it is **anchored**:
+
+* ``mac`` = HMAC-SHA256 over the previous record's ``mac`` and this record's ``hash``, keyed by a
+  secret kept outside the log (``CREDITNET_AUDIT_KEY``, else ``audit.key`` beside the log, created
+  0600; production keeps the key elsewhere). Re-hashing after an edit, or deleting a record and
+  re-chaining, cannot produce valid MACs without the key.
+* A **checkpoint** (``<log>.checkpoint``: the record count and the head's hash and MAC, itself
+  MACed) is rewritten with every append, so cutting records off the end or emptying the file is
+  seen too.
+
+Appends from every process are serialised by an OS lock (``<log>.lock``); the sequence number and
+previous hash are read under it. A decision's audit event is first written *with the decision*
+(in its journal record or Neo4j transaction, see :class:`graph.store.WriteBatch`); this file is
+derived from those events: :meth:`AuditLog.reconcile` appends any the file lacks (after a crash
+between the two steps), so a decision never lacks its audit record. :func:`run_audited` is the one
+audited-decision policy the CLI and the API share.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import hmac
 import json
+import logging
 import os
+import secrets
 import threading
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from api.settings import Settings
+from graph.errors import BackendUnavailable, Conflict, CreditnetError
 
-__all__ = ["GENESIS", "AuditLog", "Verification", "audit_path"]
+__all__ = [
+    "GENESIS",
+    "AuditLog",
+    "AuditUnavailable",
+    "Verification",
+    "audit_path",
+    "run_audited",
+]
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+KEY_ENV = "CREDITNET_AUDIT_KEY"
+T = TypeVar("T")
+
+
+class AuditUnavailable(CreditnetError):
+    """The audit log cannot be written or was tampered with: audited operations are refused."""
+
+    code = "AUDIT_UNAVAILABLE"
 
 
 def audit_path(settings: Settings) -> Path:
     return settings.audit_file or settings.data_dir / "audit.jsonl"
 
 
-def _canonical(record: dict[str, Any]) -> bytes:
-    body = {k: v for k, v in record.items() if k != "hash"}
+def _canonical(record: Mapping[str, Any]) -> bytes:
+    body = {k: v for k, v in record.items() if k not in ("hash", "mac")}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def record_hash(record: dict[str, Any]) -> str:
+def record_hash(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical(record)).hexdigest()
 
 
@@ -46,30 +86,210 @@ class Verification:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Head:
+    count: int
+    hash: str
+    mac: str
+
+
+_EMPTY = _Head(0, GENESIS, GENESIS)
+
+
+def _load_key(path: Path) -> bytes:
+    """The anchor key: ``CREDITNET_AUDIT_KEY``, else the key file (created 0600 if missing)."""
+    configured = os.environ.get(KEY_ENV, "").strip()
+    if configured:
+        return configured.encode()
+    key_file = path.with_name("audit.key")
+    try:
+        return key_file.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return key_file.read_bytes().strip()
+    with os.fdopen(descriptor, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32))
+        out.flush()
+        os.fsync(out.fileno())
+    return key_file.read_bytes().strip()
+
+
 class AuditLog:
-    """Appends are serialised by a lock and fsynced before :meth:`append` returns."""
+    """The audit log at ``path``. Appends are serialised across threads and processes and fsynced
+    before :meth:`append` returns.
 
-    def __init__(self, path: Path) -> None:
+    A log found tampered with (:meth:`refuse`) refuses every further append with
+    :class:`AuditUnavailable` until an operator has dealt with it.
+    """
+
+    def __init__(self, path: Path, key: bytes | None = None) -> None:
         self.path = path
+        self._key = key
         self._lock = threading.Lock()
-        self._last: tuple[int, str] | None = None
+        self.refusal: str | None = None
 
-    def _tail(self) -> tuple[int, str]:
-        if self._last is None:
-            seq, last_hash = 0, GENESIS
-            for record in self._read():
-                seq, last_hash = int(record["seq"]), str(record["hash"])
-            self._last = (seq, last_hash)
-        return self._last
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".checkpoint")
 
-    def _read(self) -> Iterator[dict[str, Any]]:
-        if not self.path.exists():
-            return
-        with self.path.open(encoding="utf-8") as lines:
-            for line in lines:
-                if line.strip():
-                    record: dict[str, Any] = json.loads(line)
-                    yield record
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = _load_key(self.path)
+        return self._key
+
+    def _mac(self, *parts: str) -> str:
+        return hmac.new(self.key, "\n".join(parts).encode(), hashlib.sha256).hexdigest()
+
+    # -- locking and the head --------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            lock_path = self.path.with_name(self.path.name + ".lock")
+            descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(descriptor)  # closing releases the lock
+
+    def _read_checkpoint(self) -> _Head | None:
+        try:
+            document = json.loads(self.checkpoint_path.read_text(encoding="utf-8"))
+            head = _Head(int(document["count"]), str(document["hash"]), str(document["mac"]))
+            sealed = str(document["seal"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AuditUnavailable(
+                f"the audit checkpoint {self.checkpoint_path} is unreadable ({exc}); run "
+                "`creditnet audit verify` and restore the log and checkpoint from a backup"
+            ) from exc
+        if not hmac.compare_digest(sealed, self._mac(str(head.count), head.hash, head.mac)):
+            raise AuditUnavailable(
+                f"the audit checkpoint {self.checkpoint_path} was not written with this audit "
+                "key (edited, or the key changed); run `creditnet audit verify`"
+            )
+        return head
+
+    def _write_checkpoint(self, head: _Head) -> None:
+        document = {
+            "count": head.count,
+            "hash": head.hash,
+            "mac": head.mac,
+            "seal": self._mac(str(head.count), head.hash, head.mac),
+        }
+        temporary = self.checkpoint_path.with_name(
+            f"{self.checkpoint_path.name}.{os.getpid()}.{secrets.token_hex(4)}"
+        )
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            json.dump(document, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, self.checkpoint_path)
+
+    def _last_record(self) -> dict[str, Any] | None:
+        """The file's last record, read from its end (appends need not read the whole log)."""
+        try:
+            with self.path.open("rb") as data:
+                data.seek(0, os.SEEK_END)
+                size = data.tell()
+                block = b""
+                position = size
+                while position > 0:
+                    step = min(65536, position)
+                    position -= step
+                    data.seek(position)
+                    block = data.read(step) + block
+                    lines = [line for line in block.split(b"\n") if line.strip()]
+                    if len(lines) >= 2 or (lines and position == 0):
+                        record: dict[str, Any] = json.loads(lines[-1])
+                        return record
+        except FileNotFoundError:
+            return None
+        return None
+
+    def _head(self) -> _Head:
+        """The head of the log, checked against the checkpoint; under the lock."""
+        try:
+            last = self._last_record()
+        except (OSError, ValueError) as exc:
+            raise AuditUnavailable(
+                f"the audit log {self.path} cannot be read ({exc}); nothing was done. Fix the "
+                "file's permissions or restore it, then run `creditnet audit verify`"
+            ) from exc
+        head = _EMPTY if last is None else _Head(int(last["seq"]), last["hash"], last["mac"])
+        checkpoint = self._read_checkpoint()
+        if checkpoint is None and head.count > 0:
+            # A log written before the anchor existed: anchor its current head once.
+            self._write_checkpoint(head)
+            checkpoint = head
+        if checkpoint is not None and checkpoint != head:
+            reason = (
+                f"the audit log {self.path} ends at record {head.count} but its checkpoint says "
+                f"{checkpoint.count} (records were cut off, removed or rewritten)"
+            )
+            self.refusal = reason
+            raise AuditUnavailable(reason + "; audited operations are refused until it is restored")
+        return head
+
+    # -- appending -------------------------------------------------------------------------
+
+    def refuse_if_tampered(self) -> None:
+        """Raise :class:`AuditUnavailable` when this log was found tampered with (no I/O)."""
+        if self.refusal is not None:
+            raise AuditUnavailable(
+                f"audited operations are refused: {self.refusal}. Restore the audit log, then "
+                "restart the server (`creditnet audit verify` says what is wrong)"
+            )
+
+    def ensure_usable(self) -> None:
+        """Raise :class:`AuditUnavailable` unless an append could be made now (nothing written)."""
+        self.refuse_if_tampered()
+        with self._locked():
+            self._head()
+            self._check_writable()
+
+    def _check_writable(self) -> None:
+        try:
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.close(descriptor)
+        except OSError as exc:
+            raise AuditUnavailable(
+                f"the audit log {self.path} cannot be written ({exc}); nothing was done. Fix its "
+                "permissions, then try again"
+            ) from exc
+
+    @staticmethod
+    def new_event(
+        *,
+        operation: str,
+        subject_ids: Sequence[str],
+        key_id: str | None,
+        key_name: str | None,
+        role: str | None,
+        request_id: str | None,
+        result: str = "",
+    ) -> dict[str, Any]:
+        """An audit event not yet in the log (a decision writes it with its batch)."""
+        return {
+            "event_id": uuid.uuid4().hex,
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "key_id": key_id,
+            "key_name": key_name,
+            "role": role,
+            "operation": operation,
+            "subject_ids": list(subject_ids),
+            "request_id": request_id,
+            "result": result,
+        }
 
     def append(
         self,
@@ -82,31 +302,81 @@ class AuditLog:
         request_id: str | None,
         result: str,
     ) -> dict[str, Any]:
-        with self._lock:
-            seq, prev = self._tail()
-            record: dict[str, Any] = {
-                "seq": seq + 1,
-                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "key_id": key_id,
-                "key_name": key_name,
-                "role": role,
-                "operation": operation,
-                "subject_ids": list(subject_ids),
-                "request_id": request_id,
-                "result": result,
-                "prev_hash": prev,
-            }
+        """Append one record (a read, or a refused attempt) and return it."""
+        event = self.new_event(
+            operation=operation,
+            subject_ids=subject_ids,
+            key_id=key_id,
+            key_name=key_name,
+            role=role,
+            request_id=request_id,
+            result=result,
+        )
+        return self.append_events([event])[0]
+
+    def append_events(self, events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Chain ``events`` onto the log, in order, under the lock; fsynced before returning."""
+        if self.refusal is not None:
+            self.ensure_usable()
+        with self._locked():
+            return self._append_locked(self._head(), list(events))
+
+    def _append_locked(self, head: _Head, events: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        if not events:
+            return []
+        records: list[dict[str, Any]] = []
+        lines: list[bytes] = []
+        for event in events:
+            record: dict[str, Any] = {**event, "seq": head.count + 1, "prev_hash": head.hash}
+            record.pop("hash", None)
+            record.pop("mac", None)
             record["hash"] = record_hash(record)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+            record["mac"] = self._mac(head.mac, record["hash"])
+            head = _Head(record["seq"], record["hash"], record["mac"])
+            records.append(record)
+            lines.append((json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode())
+        try:
             descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            try:
-                os.write(descriptor, line.encode("utf-8"))
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
-            self._last = (record["seq"], record["hash"])
-            return record
+        except OSError as exc:
+            raise AuditUnavailable(f"the audit log {self.path} cannot be written ({exc})") from exc
+        try:
+            os.write(descriptor, b"".join(lines))
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        self._write_checkpoint(head)
+        return records
+
+    def reconcile(self, stored: Iterable[Mapping[str, Any]], *, warn: bool = True) -> int:
+        """Append the decision events ``stored`` (from the store) that the file lacks; return
+        how many. Run at server start, by ``audit verify`` and after every decision."""
+        wanted = [e for e in stored if e.get("event_id")]
+        if not wanted:
+            return 0
+        with self._locked():
+            head = self._head()
+            present = {r.get("event_id") for r in self._read()}
+            missing = [e for e in wanted if e["event_id"] not in present]
+            if missing and warn:
+                log.warning(
+                    "%s: %d decision(s) were stored without their audit line (a crash between "
+                    "the two steps); appended now",
+                    self.path,
+                    len(missing),
+                )
+            self._append_locked(head, missing)
+        return len(missing)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _read(self) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    record: dict[str, Any] = json.loads(line)
+                    yield record
 
     def events(
         self, *, operation: str | None = None, subject_id: str | None = None
@@ -120,31 +390,114 @@ class AuditLog:
         ]
 
     def verify(self) -> Verification:
-        """Check every record's hash and link; report the first broken one."""
-        if not self.path.exists():
+        """Check every record's hash, link and MAC and the checkpoint; report the first fault."""
+        with self._locked():
+            return self._verify_locked()
+
+    def _verify_locked(self) -> Verification:
+        prev, prev_mac, expected_seq, count = GENESIS, GENESIS, 1, 0
+        if self.path.exists():
+            with self.path.open(encoding="utf-8") as lines:
+                for number, line in enumerate(lines, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        record = json.loads(line)
+                        seq = int(record["seq"])
+                        stored = str(record["hash"])
+                        mac = str(record.get("mac", ""))
+                    except (ValueError, KeyError, TypeError):
+                        return Verification(False, count, number, None, "not a valid audit record")
+                    if seq != expected_seq:
+                        return Verification(
+                            False, count, number, seq, f"sequence {seq}, expected {expected_seq}"
+                        )
+                    if record.get("prev_hash") != prev:
+                        return Verification(
+                            False, count, number, seq, "prev_hash does not match the record before"
+                        )
+                    if record_hash(record) != stored:
+                        return Verification(
+                            False, count, number, seq, "hash does not match the record's content"
+                        )
+                    if not hmac.compare_digest(mac, self._mac(prev_mac, stored)):
+                        return Verification(
+                            False,
+                            count,
+                            number,
+                            seq,
+                            "MAC does not match: the record was written or re-chained without "
+                            "the audit key",
+                        )
+                    prev, prev_mac, expected_seq, count = stored, mac, expected_seq + 1, count + 1
+        try:
+            checkpoint = self._read_checkpoint()
+        except AuditUnavailable as exc:
+            return Verification(False, count, None, None, str(exc))
+        if checkpoint is None:
+            if count:
+                return Verification(False, count, None, None, "the checkpoint is missing")
             return Verification(ok=True, records=0)
-        prev, expected_seq, count = GENESIS, 1, 0
-        with self.path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    seq = int(record["seq"])
-                    stored = str(record["hash"])
-                except (ValueError, KeyError, TypeError):
-                    return Verification(False, count, number, None, "not a valid audit record")
-                if seq != expected_seq:
-                    return Verification(
-                        False, count, number, seq, f"sequence {seq}, expected {expected_seq}"
-                    )
-                if record.get("prev_hash") != prev:
-                    return Verification(
-                        False, count, number, seq, "prev_hash does not match the record before"
-                    )
-                if record_hash(record) != stored:
-                    return Verification(
-                        False, count, number, seq, "hash does not match the record's content"
-                    )
-                prev, expected_seq, count = stored, expected_seq + 1, count + 1
+        if checkpoint != _Head(count, prev, prev_mac):
+            return Verification(
+                False,
+                count,
+                None,
+                None,
+                f"the log has {count} record(s) but the checkpoint says {checkpoint.count} with "
+                "another head: records were cut off the end, removed or rewritten",
+            )
         return Verification(ok=True, records=count)
+
+
+def run_audited(
+    log: AuditLog,
+    *,
+    operation: str,
+    subject_ids: Sequence[str],
+    key_id: str | None,
+    key_name: str | None,
+    role: str | None,
+    request_id: str | None,
+    action: Callable[[dict[str, Any]], T],
+    result_of: Callable[[T], str],
+) -> T:
+    """The audited-decision policy, one for the CLI and the API.
+
+    1. The log must be usable (readable, writable, not tampered with), or the decision is
+       refused with :class:`AuditUnavailable` before anything is written.
+    2. ``action(event)`` makes the decision and writes ``event`` in the same batch (its result
+       set to the case id): decision and audit event are durable together.
+    3. The event is then chained onto the file (if this process dies first, :meth:`AuditLog.
+       reconcile` adds it from the store at the next server start or ``audit verify``).
+    4. A refused attempt (forbidden, invalid) is appended with ``error:<CODE>``; a conflict or an
+       unavailable store is not: nothing happened and retrying is expected.
+    """
+    log.ensure_usable()
+    event = log.new_event(
+        operation=operation,
+        subject_ids=subject_ids,
+        key_id=key_id,
+        key_name=key_name,
+        role=role,
+        request_id=request_id,
+    )
+    try:
+        outcome = action(event)
+    except (Conflict, BackendUnavailable, AuditUnavailable):
+        raise
+    except CreditnetError as exc:
+        log.append_events([{**event, "result": f"error:{exc.code}"}])
+        raise
+    decided = {**event, "result": result_of(outcome)}
+    try:
+        # By event id: a reconcile in another process may have appended it already.
+        log.reconcile([decided], warn=False)
+    except (AuditUnavailable, OSError) as exc:
+        # The decision and its event are stored; the file catches up at the next reconcile.
+        logging.getLogger(__name__).error(
+            "decision %s is stored but its audit line could not be appended yet: %s",
+            decided["result"],
+            exc,
+        )
+    return outcome

@@ -6,7 +6,7 @@ from api.settings import Settings, StoreKind
 from graph.errors import BackendUnavailable
 from graph.store import GraphStore
 
-__all__ = ["open_store"]
+__all__ = ["open_scratch_store", "open_store"]
 
 
 def open_store(settings: Settings) -> GraphStore:
@@ -31,3 +31,10 @@ def open_store(settings: Settings) -> GraphStore:
     except ValueError as exc:
         raise BackendUnavailable(f"bad Neo4j URI {settings.neo4j_uri!r}: {exc}") from exc
     return Neo4jStore(driver, database=settings.neo4j_database, owns_driver=True)
+
+
+def open_scratch_store() -> GraphStore:
+    """A fresh embedded store in memory only (no data dir, nothing kept): the demo's."""
+    from graph.memory import MemoryStore
+
+    return MemoryStore()

@@ -3,8 +3,11 @@
     python -m bench.report [--companies 100000] [--lookups 1000] [--neo4j-uri URI] [--skip-neo4j]
 
 Latency is measured from the Python side: ``credit_report`` for random companies and persons of a
-generated graph, extraction and rule evaluation included. Materialisation is every restriction
-in force at the reference day. Figures only: nothing is asserted.
+generated graph, extraction and rule evaluation included, with the rules as shipped (joint
+incentives and supervision class included) and, beside it, with the same rules without incentive
+rules and supervision (the report of the punishment half alone; issue 13's goal: incentives add
+at most 20% to p99). Materialisation is every restriction in force at the reference day, then
+every company's standing (incentives and class). Figures only: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -16,15 +19,18 @@ from datetime import date
 
 from bench.common import bundle_for, memory_store, neo4j_store, percentiles, sample_ids
 from graph.rules.engine import materialise
-from graph.rules.schema import load_rules
+from graph.rules.schema import RuleSet, load_rules
 from graph.store import GraphStore
+from queries.incentives import standings
 from queries.report import credit_report
 
 AS_OF = date(2026, 11, 27)
 
 
-def latency(name: str, label: str, store: GraphStore, ids: list[str]) -> None:
-    rules = load_rules(None)
+def latency(
+    name: str, label: str, store: GraphStore, ids: list[str], rules: RuleSet | None = None
+) -> None:
+    rules = rules or load_rules(None)
     for entity_id in ids[:20]:  # warm caches and query plans
         credit_report(store, entity_id, AS_OF, rules)
     timings = []
@@ -51,7 +57,13 @@ def measure(name: str, store: GraphStore, ids: list[str]) -> None:
             f"{name:7} materialisation, {run}: {len(restrictions):,} restrictions in "
             f"{elapsed:.2f} s = {len(restrictions) / elapsed:,.0f} restrictions/s"
         )
+    started = time.perf_counter()
+    companies = sum(1 for _ in standings(store, AS_OF, rules))
+    elapsed = time.perf_counter() - started
+    print(f"{name:7} standings (incentives, classes): {companies:,} companies in {elapsed:.2f} s")
+    punishment_only = rules.model_copy(update={"incentives": (), "supervision": None})
     latency(name, "random entities", store, ids)
+    latency(name, "random entities, no incentives", store, ids, punishment_only)
     restricted = sorted({r.entity_id for r in restrictions})
     sample = random.Random(3).sample(restricted, min(len(ids), len(restricted)))
     latency(name, "restricted entities", store, sample)

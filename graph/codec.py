@@ -18,6 +18,9 @@ from graph.model import (
     Case,
     CaseKind,
     CaseStatus,
+    Commitment,
+    CommitmentKind,
+    CommitmentOutcome,
     Company,
     CompanyStatus,
     Link,
@@ -30,7 +33,6 @@ from graph.model import (
     Person,
     Registration,
     Sanction,
-    SanctionList,
     SanctionStatus,
     Scalar,
     Severity,
@@ -47,7 +49,7 @@ __all__ = [
     "node_props",
 ]
 
-Props = dict[str, Scalar | date]
+Props = dict[str, Scalar | date | list[str]]
 
 NODE_CLASSES: Final[dict[NodeLabel, type[Node]]] = {
     NodeLabel.COMPANY: Company,
@@ -55,6 +57,7 @@ NODE_CLASSES: Final[dict[NodeLabel, type[Node]]] = {
     NodeLabel.ADDRESS: Address,
     NodeLabel.SANCTION: Sanction,
     NodeLabel.CASE: Case,
+    NodeLabel.COMMITMENT: Commitment,
 }
 LINK_CLASSES: Final[dict[LinkType, type[Link]]] = {
     LinkType.OWNS: Ownership,
@@ -63,18 +66,33 @@ LINK_CLASSES: Final[dict[LinkType, type[Link]]] = {
 }
 
 _DATE_FIELDS = frozenset(
-    {"founded", "dissolved", "decided", "start", "end", "status_date", "filed", "due"}
+    {
+        "founded",
+        "dissolved",
+        "decided",
+        "start",
+        "end",
+        "status_date",
+        "filed",
+        "due",
+        "made",
+        "verified",
+    }
 )
 _ENUM_FIELDS: dict[str, type[Any]] = {
+    # Not ``list``: any name of the lists catalogue in force is stored and returned as it is
+    # (an agency's own lists included); Sanction itself maps shipped names to their constants.
     "status": CompanyStatus,  # replaced per class below
-    "list": SanctionList,
     "severity": Severity,
     "role": OfficerRole,
-    "kind": CaseKind,
+    "kind": CaseKind,  # replaced per class below
+    "outcome": CommitmentOutcome,
 }
-_FLOAT_FIELDS = frozenset({"registered_capital", "fine", "share"})
+_FLOAT_FIELDS = frozenset({"registered_capital", "fine", "share", "share_min", "share_max"})
 _INT_FIELDS = frozenset({"birth_year", "version"})
-_BOOL_FIELDS = frozenset({"disputed"})
+_BOOL_FIELDS = frozenset({"disputed", "indirect"})
+_TUPLE_FIELDS = frozenset({"aliases", "identifiers"})
+"""Lists of strings (stored as lists: Neo4j list properties, JSON arrays in the journal)."""
 
 _FIELDS: dict[type[Any], tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls) if f.name != "extra")
@@ -88,9 +106,11 @@ def _props(obj: Node | Link, dates_as_text: bool = False) -> Props:
     props: Props = {}
     for name in _FIELDS[type(obj)]:
         value = getattr(obj, name)
-        if value is None:
+        if value is None or value == ():
             continue
-        if isinstance(value, Enum):
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Enum):
             value = value._value_  # plain attribute; `.value` is a slow descriptor on 3.11
         elif dates_as_text and isinstance(value, date):
             value = value.isoformat()
@@ -141,6 +161,8 @@ def _converters(cls: type[Any]) -> dict[str, Callable[[object], object]]:
             converters[name] = _to_date
         elif name == "status":
             converters[name] = _enum_converter(_STATUS_ENUMS.get(cls, CompanyStatus))
+        elif name == "kind":
+            converters[name] = _enum_converter(_KIND_ENUMS.get(cls, CaseKind))
         elif name in _ENUM_FIELDS:
             converters[name] = _enum_converter(_ENUM_FIELDS[name])
         elif name in _FLOAT_FIELDS:
@@ -149,12 +171,21 @@ def _converters(cls: type[Any]) -> dict[str, Callable[[object], object]]:
             converters[name] = int  # type: ignore[assignment]
         elif name in _BOOL_FIELDS:
             converters[name] = bool
+        elif name in _TUPLE_FIELDS:
+            converters[name] = _string_tuple
         else:
             converters[name] = _identity
     return converters
 
 
 _STATUS_ENUMS: dict[type[Any], type[Enum]] = {Sanction: SanctionStatus, Case: CaseStatus}
+_KIND_ENUMS: dict[type[Any], type[Enum]] = {Commitment: CommitmentKind}
+
+
+def _string_tuple(value: object) -> tuple[str, ...]:
+    if isinstance(value, (list, tuple)):
+        return tuple(str(item) for item in value)
+    return (str(value),)
 
 
 def _identity(value: object) -> object:

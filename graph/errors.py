@@ -42,6 +42,7 @@ class Conflict(CreditnetError):
     """A concurrent change won: re-read and decide again."""
 
     code = "CONFLICT"
+    exit_code = 5
 
 
 class Unauthenticated(CreditnetError):
@@ -56,6 +57,7 @@ class BackendUnavailable(CreditnetError):
     """The store cannot be reached or refused the operation; retrying later may succeed."""
 
     code = "BACKEND_UNAVAILABLE"
+    exit_code = 5
 
 
 class CorruptJournal(CreditnetError):

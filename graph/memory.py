@@ -2,16 +2,23 @@
 
 Every acknowledged write batch is one journal record, fsynced before :meth:`MemoryStore.write`
 returns; on start the journal is replayed. A record is one line, ``<crc32 hex> <json>\\n``.
-A damaged *last* record is a write that was never acknowledged (the process died during it): it
-is reported, moved aside to ``journal.torn-<time>`` (nothing is lost) and not applied.
-Damage anywhere else is not something a crash can cause,
-so the store refuses to start (:class:`CorruptJournal`).
+
+Several processes may open one data dir at once (a server and CLI commands): the journal is the
+one truth and every process follows it. Each read first applies the records others appended
+since (a ``stat`` when nothing changed); each write takes the OS lock on ``journal.lock`` for one
+append, applies what others wrote, checks the versions it was given, appends and fsyncs.
+
+A damaged *last* record is a write that was never acknowledged (the process died during it): the
+next writer, under the lock, reports it, moves it aside to ``journal.torn-<time>`` (nothing is
+lost) and does not apply it; a reader without the lock just leaves it unapplied. Damage anywhere
+else is not something a crash can cause, so the store refuses to start (:class:`CorruptJournal`).
 
 This is the reference implementation of the :mod:`graph.store` port.
 """
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import gc
 import logging
@@ -20,6 +27,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,11 +44,12 @@ from graph.codec import (
     node_from_props,
     node_props,
 )
-from graph.errors import CorruptJournal, InvalidInput
+from graph.errors import CorruptJournal
 from graph.model import (
     Case,
     CaseKind,
     CaseStatus,
+    Commitment,
     Company,
     Direction,
     EntityKind,
@@ -51,8 +60,20 @@ from graph.model import (
     Person,
     Sanction,
     normalize_search_text,
+    search_text,
 )
-from graph.store import SearchPage, Stats, Step, Subgraph, WriteBatch, WriteResult, may_be_live
+from graph.store import (
+    SCAN_BATCH,
+    SearchPage,
+    Stats,
+    Step,
+    Subgraph,
+    WriteBatch,
+    WriteResult,
+    may_be_live,
+    scan_kinds,
+    versioned_as,
+)
 from graph.validation import check_batch, check_expectations, check_versions
 
 __all__ = ["JOURNAL_NAME", "MemoryStore", "Recovery"]
@@ -92,50 +113,126 @@ class MemoryStore:
         self._graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         self._search_names: dict[str, str] = {}
         self._sanctions_by_subject: dict[str, set[str]] = {}
+        self._commitments_by_promisor: dict[str, set[str]] = {}
         self._case_ids: set[str] = set()
+        self._audit_events: list[dict[str, Any]] = []
+        self._sorted_ids: dict[NodeLabel, tuple[int, list[str]]] = {}
+        """Per label: (the write generation it was sorted at, every id of that label sorted)."""
+        self._generation = 0
         self._lock = threading.RLock()
-        self._journal: IO[bytes] | None = None
         self._lock_file: IO[bytes] | None = None
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.recovery = Recovery(records=0)
         self._unfrozen_rows = 0
+        # How far this process has applied the journal: its identity (inode) and byte offset.
+        self._journal_id: tuple[int, int] | None = None
+        self._offset = 0
+        self._records = 0
         if self.data_dir is not None:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            self.recovery = self._replay(self.data_dir / JOURNAL_NAME)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _restrict(self.data_dir, 0o700)
+            with self._lock, self._writer_lock():
+                self.recovery = self._catch_up(repair=True)
             gc.freeze()
 
     # -- durability -------------------------------------------------------------------------
+    #
+    # The journal is the one truth for every process that opens the data dir. A process applies
+    # the records other processes appended (from the byte offset it has read up to) before it
+    # answers and before it writes; a write takes the OS lock on ``journal.lock`` only for the
+    # time of one append, so a server and CLI writes share a data dir. Only the holder of that
+    # lock may move a torn tail aside: without it, bytes past the last newline may be a record
+    # another process is appending right now.
 
-    def _replay(self, path: Path) -> Recovery:
-        if not path.exists():
-            return Recovery(records=0)
-        data = path.read_bytes()
+    @property
+    def _journal_path(self) -> Path:
+        assert self.data_dir is not None
+        return self.data_dir / JOURNAL_NAME
+
+    @contextmanager
+    def _writer_lock(self) -> Iterator[None]:
+        """Hold the data dir's OS write lock (blocking); callers hold ``self._lock`` first."""
+        assert self.data_dir is not None
+        if self._lock_file is None:
+            descriptor = os.open(self.data_dir / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+            self._lock_file = os.fdopen(descriptor, "r+b")
+        fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+
+    def _sync(self) -> None:
+        """Apply what other processes appended since this one last looked (readers call this)."""
+        if self.data_dir is None:
+            return
+        with self._lock:
+            self._catch_up(repair=False)
+
+    def _catch_up(self, *, repair: bool) -> Recovery:
+        """Apply the journal from ``self._offset``. With ``repair`` (only under the write lock) a
+        torn tail is moved aside; without it, an incomplete tail is simply not applied yet."""
+        path = self._journal_path
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            if self._journal_id is not None:
+                self._reset()
+            return Recovery(records=self._records)
+        identity = (status.st_dev, status.st_ino)
+        if identity != self._journal_id or status.st_size < self._offset:
+            # A new journal (``clear`` replaces the file): start again from its first byte.
+            if self._journal_id is not None:
+                self._reset()
+            self._journal_id = identity
+        if status.st_size == self._offset:
+            return Recovery(records=self._records)
+        with path.open("rb") as journal:
+            journal.seek(self._offset)
+            data = journal.read()
         offset = 0
-        records = 0
         while offset < len(data):
             newline = data.find(b"\n", offset)
-            end = len(data) if newline < 0 else newline
-            line = data[offset:end]
-            record = _decode_record(line) if newline >= 0 else None
+            if newline < 0:
+                break
+            record = _decode_record(data[offset:newline])
             if record is None:
-                if data[end + 1 :].strip():
+                if data[newline + 1 :].strip():
                     raise CorruptJournal(
-                        f"{path}: record {records + 1} (byte {offset}) is damaged and is not the "
-                        "last one; a crash cannot cause that. Restore the data dir from a backup, "
-                        "or move the journal aside and load your bundles again."
+                        f"{path}: record {self._records + 1} (byte {self._offset + offset}) is "
+                        "damaged and is not the last one; a crash cannot cause that. Restore the "
+                        "data dir from a backup, or move the journal aside and load your bundles "
+                        "again."
                     )
-                return self._set_aside_torn_tail(path, data, offset, records)
+                break
             self._apply(_batch_from_record(record))
-            records += 1
-            offset = end + 1
-        return Recovery(records=records)
+            self._audit_events.extend(record.get("a", ()))
+            self._records += 1
+            offset = newline + 1
+        self._offset += offset
+        if repair and offset < len(data):
+            return self._set_aside_torn_tail(path, data[offset:])
+        return Recovery(records=self._records)
 
-    def _set_aside_torn_tail(self, path: Path, data: bytes, offset: int, records: int) -> Recovery:
-        torn = data[offset:]
+    def _reset(self) -> None:
+        self._generation += 1
+        self._graph.clear()
+        self._search_names.clear()
+        self._sanctions_by_subject.clear()
+        self._commitments_by_promisor.clear()
+        self._case_ids.clear()
+        self._audit_events.clear()
+        self._journal_id = None
+        self._offset = 0
+        self._records = 0
+
+    def _set_aside_torn_tail(self, path: Path, torn: bytes) -> Recovery:
         torn_file = path.with_name(f"journal.torn-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
-        torn_file.write_bytes(torn)
+        descriptor = os.open(torn_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(torn)
         with path.open("r+b") as journal:
-            journal.truncate(offset)
+            journal.truncate(self._offset)
             journal.flush()
             os.fsync(journal.fileno())
         log.warning(
@@ -145,31 +242,21 @@ class MemoryStore:
             len(torn),
             torn_file,
         )
-        return Recovery(records=records, torn_bytes=len(torn), torn_file=torn_file)
-
-    def _open_journal(self) -> IO[bytes]:
-        if self._journal is None:
-            assert self.data_dir is not None
-            lock_file = (self.data_dir / _LOCK_NAME).open("a+b")
-            try:
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                lock_file.close()
-                raise InvalidInput(
-                    f"{self.data_dir} is being written by another creditnet process; "
-                    "stop it or use another --data-dir"
-                ) from None
-            self._lock_file = lock_file
-            self._journal = (self.data_dir / JOURNAL_NAME).open("ab")
-        return self._journal
+        return Recovery(records=self._records, torn_bytes=len(torn), torn_file=torn_file)
 
     def _append(self, batch: WriteBatch) -> None:
-        if self.data_dir is None:
-            return
-        journal = self._open_journal()
-        journal.write(_encode_record(batch))
-        journal.flush()
-        os.fsync(journal.fileno())
+        path = self._journal_path
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            data = _encode_record(batch)
+            os.write(descriptor, data)
+            os.fsync(descriptor)
+            status = os.fstat(descriptor)
+        finally:
+            os.close(descriptor)
+        self._journal_id = (status.st_dev, status.st_ino)
+        self._offset = status.st_size
+        self._records += 1
 
     # -- writer ----------------------------------------------------------------------------
 
@@ -177,32 +264,49 @@ class MemoryStore:
         if expect:
             check_expectations(batch, expect)
         with self._lock:
-            if expect:
-                nodes = self._graph.nodes
-                check_versions(
-                    expect,
-                    {
-                        i: nodes[i]["obj"].version
-                        for i in expect
-                        if i in nodes and isinstance(nodes[i]["obj"], Case)
-                    },
-                )
-            check_batch(batch, self.labels_of)
-            self._append(batch)
-            self._apply(batch)
-            self._unfrozen_rows += len(batch)
-            if self._unfrozen_rows >= _FREEZE_EVERY:
-                # The graph's objects live as long as the store; without this, every full
-                # collection of the cyclic GC walks all of them (a second per query at 1M rows).
-                # They hold no reference cycles, so reference counting still frees replaced ones.
-                gc.freeze()
-                self._unfrozen_rows = 0
+            if self.data_dir is None:
+                self._write_locked(batch, expect)
+            else:
+                with self._writer_lock():
+                    self._catch_up(repair=True)
+                    self._write_locked(batch, expect)
         return WriteResult(nodes=len(batch.nodes), links=len(batch.links))
+
+    def _write_locked(self, batch: WriteBatch, expect: Mapping[str, int] | None) -> None:
+        if expect:
+            nodes = self._graph.nodes
+            check_versions(
+                expect,
+                {
+                    i: versioned_as(nodes[i]["obj"])
+                    for i in expect
+                    if i in nodes and isinstance(nodes[i]["obj"], (Case, Sanction, Commitment))
+                },
+            )
+        check_batch(batch, self._labels_of_unsynced)
+        if self.data_dir is not None:
+            self._append(batch)
+        self._apply(batch)
+        self._audit_events.extend(batch.audit)
+        self._unfrozen_rows += len(batch)
+        if self._unfrozen_rows >= _FREEZE_EVERY:
+            # The graph's objects live as long as the store; without this, every full
+            # collection of the cyclic GC walks all of them (a second per query at 1M rows).
+            # They hold no reference cycles, so reference counting still frees replaced ones.
+            gc.freeze()
+            self._unfrozen_rows = 0
+
+    def audit_events(self) -> list[dict[str, Any]]:
+        """The audit events written with decisions, in journal order (see :mod:`api.audit`)."""
+        self._sync()
+        with self._lock:
+            return list(self._audit_events)
 
     def _apply(self, batch: WriteBatch) -> None:
         # Loading speed matters here (replay and bulk loads), so this writes networkx's
         # adjacency dicts directly, exactly as MultiDiGraph.add_node/add_edge would: node
         # attributes in _node, and one key dict per (u, v) shared by _succ[u][v] and _pred[v][u].
+        self._generation += 1
         graph = self._graph
         node_attrs, succ, pred = graph._node, graph._succ, graph._pred
         for node in batch.nodes:
@@ -218,12 +322,17 @@ class MemoryStore:
                 node = merge_node(old, node)
                 if isinstance(old, Sanction):
                     self._unlink_sanction(old)
+                elif isinstance(old, Commitment):
+                    self._unlink_commitment(old)
                 attrs["obj"] = node
             if isinstance(node, (Company, Person)):
-                self._search_names[node.id] = normalize_search_text(node.name)
+                self._search_names[node.id] = search_text(node)
             elif isinstance(node, Sanction):
                 graph.add_edge(node.id, node.subject_id, key=_sanctioned_key(node.id), obj=None)
                 self._sanctions_by_subject.setdefault(node.subject_id, set()).add(node.id)
+            elif isinstance(node, Commitment):
+                graph.add_edge(node.id, node.promisor_id, key=_committed_key(node.id), obj=None)
+                self._commitments_by_promisor.setdefault(node.promisor_id, set()).add(node.id)
             elif isinstance(node, Case):
                 self._case_ids.add(node.id)
         for link in batch.links:
@@ -243,18 +352,41 @@ class MemoryStore:
         self._graph.remove_edge(old.id, old.subject_id, key=_sanctioned_key(old.id))
         self._sanctions_by_subject.get(old.subject_id, set()).discard(old.id)
 
+    def _unlink_commitment(self, old: Commitment) -> None:
+        self._graph.remove_edge(old.id, old.promisor_id, key=_committed_key(old.id))
+        self._commitments_by_promisor.get(old.promisor_id, set()).discard(old.id)
+
     # -- reader ----------------------------------------------------------------------------
 
     def get(self, node_id: str) -> Node | None:
+        self._sync()
         data = self._graph.nodes.get(node_id)
         return None if data is None else data["obj"]
 
     def get_many(self, node_ids: Iterable[str]) -> dict[str, Node]:
+        self._sync()
         nodes = self._graph.nodes
         return {i: nodes[i]["obj"] for i in node_ids if i in nodes}
 
     def labels_of(self, node_ids: Iterable[str]) -> dict[str, NodeLabel]:
-        return {i: node.label for i, node in self.get_many(node_ids).items()}
+        self._sync()
+        return self._labels_of_unsynced(node_ids)
+
+    def node_ids(self, label: NodeLabel, *, after: str = "", limit: int = 10_000) -> list[str]:
+        self._sync()
+        with self._lock:
+            cached = self._sorted_ids.get(label)
+            if cached is None or cached[0] != self._generation:
+                ids = sorted(i for i, obj in self._graph.nodes(data="obj") if obj.label is label)
+                cached = (self._generation, ids)
+                self._sorted_ids[label] = cached
+            ids = cached[1]
+        start = bisect.bisect_right(ids, after)
+        return ids[start : start + max(limit, 0)]
+
+    def _labels_of_unsynced(self, node_ids: Iterable[str]) -> dict[str, NodeLabel]:
+        nodes = self._graph.nodes
+        return {i: nodes[i]["obj"].label for i in node_ids if i in nodes}
 
     def search(
         self, text: str, kind: EntityKind | None = None, limit: int = 20, offset: int = 0
@@ -263,6 +395,7 @@ class MemoryStore:
         raw = text.strip()
         if not needle and not raw:
             return SearchPage(items=[], total=0)
+        self._sync()
         nodes = self._graph.nodes
         hits: list[tuple[int, str, str]] = []
         with self._lock:
@@ -290,6 +423,7 @@ class MemoryStore:
         hops: int,
         as_of: date | None,
     ) -> Subgraph:
+        self._sync()
         graph = self._graph
         out_steps = [s for s in steps if s.direction in (Direction.OUT, Direction.BOTH)]
         in_steps = [s for s in steps if s.direction in (Direction.IN, Direction.BOTH)]
@@ -304,11 +438,13 @@ class MemoryStore:
                     if isinstance(obj, Sanction):
                         result.sanctions[node_id] = obj
                         continue
-                    if isinstance(obj, Case):
+                    if isinstance(obj, (Case, Commitment)):
                         continue
                     result.nodes[node_id] = obj
                     for sanction_id in self._sanctions_by_subject.get(node_id, ()):
                         result.sanctions[sanction_id] = graph.nodes[sanction_id]["obj"]
+                    for commitment_id in self._commitments_by_promisor.get(node_id, ()):
+                        result.commitments[commitment_id] = graph.nodes[commitment_id]["obj"]
                     if hop == hops:
                         continue
                     if out_steps:
@@ -334,7 +470,7 @@ class MemoryStore:
         for other, edges in adjacency.items():
             for data in edges.values():
                 link: Link | None = data["obj"]
-                if link is None:  # SANCTIONED: records come with their subject
+                if link is None:  # SANCTIONED, COMMITTED: they come with their entity
                     continue
                 if as_of is not None and not link.valid_at(as_of):
                     continue
@@ -348,6 +484,7 @@ class MemoryStore:
     def sanctions(
         self, subject_ids: Iterable[str] | None = None, *, live_at: date | None = None
     ) -> Iterator[Sanction]:
+        self._sync()
         with self._lock:
             by_subject = self._sanctions_by_subject
             subjects = by_subject if subject_ids is None else subject_ids
@@ -365,6 +502,7 @@ class MemoryStore:
         status: CaseStatus | None = None,
     ) -> list[Case]:
         subjects = None if subject_ids is None else set(subject_ids)
+        self._sync()
         with self._lock:
             found = [self._graph.nodes[i]["obj"] for i in self._case_ids]
         return sorted(
@@ -381,15 +519,60 @@ class MemoryStore:
     def stats(self) -> Stats:
         nodes: dict[str, int] = {label.value: 0 for label in NodeLabel}
         links: dict[str, int] = {kind.value: 0 for kind in LinkType}
+        self._sync()
         with self._lock:
             for _, obj in self._graph.nodes(data="obj"):
                 nodes[obj.label.value] += 1
-            for _, _, obj in self._graph.edges(data="obj"):
-                links[LinkType.SANCTIONED.value if obj is None else obj.type.value] += 1
+            for _, _, key, obj in self._graph.edges(keys=True, data="obj"):
+                if obj is not None:
+                    links[obj.type.value] += 1
+                elif key.startswith(_COMMITTED_PREFIX):
+                    links[LinkType.COMMITTED.value] += 1
+                else:
+                    links[LinkType.SANCTIONED.value] += 1
         return Stats(nodes=nodes, links=links)
+
+    def scan(
+        self,
+        labels: Iterable[NodeLabel | LinkType] | None = None,
+        *,
+        batch_size: int = SCAN_BATCH,
+    ) -> Iterator[list[Node | Link]]:
+        node_labels, link_types = scan_kinds(labels)
+        self._sync()
+        with self._lock:
+            ids = sorted(self._graph.nodes)
+        for offset in range(0, len(ids), batch_size):
+            with self._lock:
+                nodes = self._graph.nodes
+                batch: list[Node | Link] = [
+                    obj
+                    for i in ids[offset : offset + batch_size]
+                    if i in nodes and (obj := nodes[i]["obj"]).label in node_labels
+                ]
+            if batch:
+                yield batch
+        if not link_types:
+            return
+        for offset in range(0, len(ids), batch_size):
+            links: list[Node | Link] = []
+            with self._lock:
+                succ = self._graph.succ
+                for source in ids[offset : offset + batch_size]:
+                    found: list[Link] = [
+                        data["obj"]
+                        for edges in succ.get(source, {}).values()
+                        for data in edges.values()
+                        if data["obj"] is not None and data["obj"].type in link_types
+                    ]
+                    found.sort(key=lambda link: link.key)
+                    links.extend(found)
+            if links:
+                yield links
 
     def all_links(self) -> Iterator[Link]:
         """Every link, in no particular order (the generator and tests use it)."""
+        self._sync()
         for _, _, obj in self._graph.edges(data="obj"):
             if obj is not None:
                 yield obj
@@ -398,23 +581,26 @@ class MemoryStore:
 
     def clear(self) -> None:
         with self._lock:
-            self._graph.clear()
-            self._search_names.clear()
-            self._sanctions_by_subject.clear()
-            self._case_ids.clear()
-            if self.data_dir is not None:
-                journal = self._open_journal()
-                journal.truncate(0)
-                journal.flush()
-                os.fsync(journal.fileno())
+            if self.data_dir is None:
+                self._reset()
+                return
+            with self._writer_lock():
+                # A new, empty file replaces the journal: other processes see another inode and
+                # start again from nothing, rather than reading new records at an old offset.
+                fresh = self.data_dir / f"{JOURNAL_NAME}.new-{os.getpid()}"
+                descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
+                os.replace(fresh, self._journal_path)
+                _fsync_dir(self.data_dir)
+                self._reset()
+                self._catch_up(repair=True)
 
     def close(self) -> None:
         with self._lock:
-            if self._journal is not None:
-                self._journal.close()
-                self._journal = None
             if self._lock_file is not None:
-                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
                 self._lock_file.close()
                 self._lock_file = None
 
@@ -425,20 +611,44 @@ class MemoryStore:
         self.close()
 
 
+def _restrict(path: Path, mode: int) -> None:
+    """Narrow ``path``'s permissions to ``mode`` (journal, audit and keys hold personal data)."""
+    try:
+        if path.stat().st_mode & 0o777 & ~mode:
+            path.chmod(mode)
+    except PermissionError:
+        log.warning("%s: could not restrict its permissions to %o", path, mode)
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def _sanctioned_key(sanction_id: str) -> str:
     return f"SANCTIONED|{sanction_id}"
 
 
+_COMMITTED_PREFIX = "COMMITTED|"
+
+
+def _committed_key(commitment_id: str) -> str:
+    return f"{_COMMITTED_PREFIX}{commitment_id}"
+
+
 def _encode_record(batch: WriteBatch) -> bytes:
-    body = orjson.dumps(
-        {
-            "n": [[node.label._value_, node_props(node)] for node in batch.nodes],
-            "l": [
-                [link.type._value_, link.source, link.target, link_props(link)]
-                for link in batch.links
-            ],
-        }
-    )
+    record: dict[str, Any] = {
+        "n": [[node.label._value_, node_props(node)] for node in batch.nodes],
+        "l": [
+            [link.type._value_, link.source, link.target, link_props(link)] for link in batch.links
+        ],
+    }
+    if batch.audit:
+        record["a"] = list(batch.audit)
+    body = orjson.dumps(record)
     return b"%08x " % zlib.crc32(body) + body + b"\n"
 
 

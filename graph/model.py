@@ -7,20 +7,26 @@ still valid).
 
 from __future__ import annotations
 
+import functools
+import sys
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import Final, TypeAlias, cast
 
 __all__ = [
     "PRINCIPAL_ROLES",
+    "SEARCH_FORM_VERSION",
     "Address",
     "Case",
     "CaseKind",
     "CaseStatus",
+    "Commitment",
+    "CommitmentKind",
+    "CommitmentOutcome",
     "Company",
     "CompanyStatus",
     "Direction",
@@ -41,7 +47,10 @@ __all__ = [
     "Scalar",
     "Severity",
     "link_valid_at",
+    "list_name",
+    "measure_name",
     "normalize_search_text",
+    "search_text",
 ]
 
 Scalar: TypeAlias = str | int | float | bool | None
@@ -60,6 +69,7 @@ class NodeLabel(StrEnum):
     ADDRESS = "Address"
     SANCTION = "Sanction"
     CASE = "Case"
+    COMMITMENT = "Commitment"
 
 
 class LinkType(StrEnum):
@@ -67,6 +77,7 @@ class LinkType(StrEnum):
     OFFICER_OF = "OFFICER_OF"
     REGISTERED_AT = "REGISTERED_AT"
     SANCTIONED = "SANCTIONED"
+    COMMITTED = "COMMITTED"
 
 
 class Direction(StrEnum):
@@ -89,32 +100,31 @@ class CompanyStatus(StrEnum):
 
 
 class SanctionList(StrEnum):
+    """Names of shipped catalogue entries that the code refers to, not the catalogue.
+
+    The lists a record can be on are data: the ``lists:`` catalogue of the rules file in force
+    (:attr:`graph.rules.schema.RuleSet.catalogue`), where an agency adds its own. A
+    :attr:`Sanction.list` is any catalogue name, so compare it with these constants as a string
+    (``==`` or ``is``: :class:`Sanction` stores a shipped name as its constant) and never read
+    ``.value`` from it.
+    """
+
     SERIOUS_DISHONEST = "SERIOUS_DISHONEST"
     DISHONEST_JUDGMENT_DEBTOR = "DISHONEST_JUDGMENT_DEBTOR"
     MAJOR_TAX_VIOLATION = "MAJOR_TAX_VIOLATION"
     MARKET_BAN = "MARKET_BAN"
     ABNORMAL_OPERATION = "ABNORMAL_OPERATION"
     ADMIN_PENALTY = "ADMIN_PENALTY"
-
-    @property
-    def default_severity(self) -> Severity | None:
-        """The severity when the source does not say (None: as recorded)."""
-        return _DEFAULT_SEVERITY.get(self)
+    EXTERNAL_SANCTION = "EXTERNAL_SANCTION"
+    WAGE_ARREARS = "WAGE_ARREARS"
+    SOCIAL_INSURANCE_FRAUD = "SOCIAL_INSURANCE_FRAUD"
+    COMMITMENT_BREACH = "COMMITMENT_BREACH"
 
 
 class Severity(StrEnum):
     MINOR = "minor"
     GENERAL = "general"
     SERIOUS = "serious"
-
-
-_DEFAULT_SEVERITY: dict[SanctionList, Severity] = {
-    SanctionList.SERIOUS_DISHONEST: Severity.SERIOUS,
-    SanctionList.DISHONEST_JUDGMENT_DEBTOR: Severity.SERIOUS,
-    SanctionList.MAJOR_TAX_VIOLATION: Severity.SERIOUS,
-    SanctionList.MARKET_BAN: Severity.SERIOUS,
-    SanctionList.ABNORMAL_OPERATION: Severity.GENERAL,
-}
 
 
 class SanctionStatus(StrEnum):
@@ -141,6 +151,13 @@ PRINCIPAL_ROLES: frozenset[OfficerRole] = frozenset(
 
 
 class Measure(StrEnum):
+    """Names of shipped catalogue entries that the code refers to, not the catalogue.
+
+    The measures are data: the ``measures:`` catalogue of the rules file in force, each with its
+    kind (restriction, incentive or notice). A restriction's measure is any catalogue name: use
+    it as a string, never ``.value``.
+    """
+
     PROCUREMENT_BAN = "PROCUREMENT_BAN"
     BIDDING_BAN = "BIDDING_BAN"
     SUBSIDY_BAN = "SUBSIDY_BAN"
@@ -150,15 +167,85 @@ class Measure(StrEnum):
     MARKET_ENTRY_BAN = "MARKET_ENTRY_BAN"
     HONOR_BAN = "HONOR_BAN"
     ENHANCED_SUPERVISION = "ENHANCED_SUPERVISION"
+    NOTIFICATION_COMMITMENT_BAN = "NOTIFICATION_COMMITMENT_BAN"
+    GREEN_CHANNEL = "GREEN_CHANNEL"
+    REDUCED_INSPECTION = "REDUCED_INSPECTION"
+    FINANCING_PREFERENCE = "FINANCING_PREFERENCE"
+    NOTIFICATION_COMMITMENT = "NOTIFICATION_COMMITMENT"
+
+
+_SHIPPED_LISTS: dict[str, SanctionList] = {member.value: member for member in SanctionList}
+_SHIPPED_MEASURES: dict[str, Measure] = {member.value: member for member in Measure}
+
+
+def list_name(name: str) -> str:
+    """A list name as the code keeps it: the :class:`SanctionList` constant for a shipped name,
+    else the (interned) string, so that equal names are one object.
+
+    >>> list_name("MARKET_BAN") is SanctionList.MARKET_BAN
+    True
+    >>> list_name("PROVINCIAL_X")
+    'PROVINCIAL_X'
+    """
+    shipped = _SHIPPED_LISTS.get(name)
+    return shipped if shipped is not None else sys.intern(str(name))
+
+
+def measure_name(name: str) -> str:
+    """A measure name as the code keeps it: the :class:`Measure` constant for a shipped name,
+    else the (interned) string.
+
+    >>> measure_name("HONOR_BAN") is Measure.HONOR_BAN
+    True
+    """
+    shipped = _SHIPPED_MEASURES.get(name)
+    return shipped if shipped is not None else sys.intern(str(name))
+
+
+SEARCH_FORM_VERSION: Final = 2
+"""The version of :func:`normalize_search_text`'s form; a store indexed with an older one
+re-indexes its names (2: simplified Chinese, no whitespace)."""
+
+
+@functools.cache
+def _simplified() -> Callable[[str], str]:
+    import opencc  # OpenCC's own phrase and character tables, loaded once and only when needed
+
+    converter = opencc.OpenCC("t2s")
+    return cast(Callable[[str], str], converter.convert)
 
 
 def normalize_search_text(text: str) -> str:
-    """The form names are indexed and searched in: NFKC, case-folded, whitespace collapsed.
+    """The form names are indexed and searched in: NFKC, traditional Chinese written as
+    simplified (OpenCC ``t2s``), case-folded, and without whitespace, so that 臺灣 finds 台湾 and
+    ``ABC Trading`` finds ``ABCTrading``.
 
     >>> normalize_search_text("  ＡＢＣ  Trading\\tCo ")
-    'abc trading co'
+    'abctradingco'
+    >>> normalize_search_text("臺灣 積體電路") == normalize_search_text("台湾积体电路")
+    True
     """
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    folded = "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return folded if folded.isascii() else _simplified()(folded)
+
+
+def search_text(entity: Company | Person) -> str:
+    """The text an entity is found by: its name, then its aliases and identifiers, each in
+    :func:`normalize_search_text` form, one a line (a needle has no line break, so a match never
+    spans two). Without aliases or identifiers it is the normalized name alone, so that ranking
+    (name starts with the text first) is unchanged.
+
+    >>> search_text(Company("c1", "Acme", aliases=("ACME Ltd",), identifiers=("GB-COH:123",)))
+    'acme\\nacmeltd\\ngb-coh:123'
+    """
+    name = normalize_search_text(entity.name)
+    if not entity.aliases and not entity.identifiers:
+        return name
+    others = dict.fromkeys(
+        normalize_search_text(text) for text in (*entity.aliases, *entity.identifiers)
+    )
+    others.pop(name, None)
+    return "\n".join([name, *others])
 
 
 def link_valid_at(start: date | None, end: date | None, as_of: date) -> bool:
@@ -177,6 +264,16 @@ class Company:
     registered_capital: float | None = None
     industry: str | None = None
     extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    aliases: tuple[str, ...] = ()
+    """Other names (aliases, previous and transliterated names); search finds them all."""
+    identifiers: tuple[str, ...] = ()
+    """Register identifiers as ``SCHEME:value`` (``CN-USCC:9111...``); searchable."""
+    source_format: str | None = None
+    """Provenance: the format the record came from (``ftm``, ``bods``, ``psc``, ``icij``)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from (``--dataset``, default the file name)."""
+    record_id: str | None = None
+    """Provenance: the source's own record id (None for bundle rows)."""
 
     label = NodeLabel.COMPANY
     kind = EntityKind.COMPANY
@@ -191,6 +288,16 @@ class Person:
     national_id_hash: str | None = None
     """A salted SHA-256 of the national ID number; the raw number is never stored."""
     extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    aliases: tuple[str, ...] = ()
+    """Other names (aliases, previous and transliterated names); search finds them all."""
+    identifiers: tuple[str, ...] = ()
+    """Register identifiers as ``SCHEME:value`` (``CN-USCC:9111...``); searchable."""
+    source_format: str | None = None
+    """Provenance: the format the record came from (``ftm``, ``bods``, ``psc``, ``icij``)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from (``--dataset``, default the file name)."""
+    record_id: str | None = None
+    """Provenance: the source's own record id (None for bundle rows)."""
 
     label = NodeLabel.PERSON
     kind = EntityKind.PERSON
@@ -202,6 +309,12 @@ class Address:
     text: str
     region: str | None = None
     extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    source_format: str | None = None
+    """Provenance: the format the record came from (``ftm``, ``bods``, ``psc``, ``icij``)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from (``--dataset``, default the file name)."""
+    record_id: str | None = None
+    """Provenance: the source's own record id (None for bundle rows)."""
 
     label = NodeLabel.ADDRESS
 
@@ -212,7 +325,8 @@ class Sanction:
 
     id: str
     subject_id: str
-    list: SanctionList
+    list: str
+    """A name of the lists catalogue in force (shipped names are :class:`SanctionList`)."""
     authority: str | None = None
     severity: Severity | None = None
     fine: float | None = None
@@ -224,19 +338,30 @@ class Sanction:
     status: SanctionStatus = SanctionStatus.ACTIVE
     status_date: date | None = None
     disputed: bool = False
+    version: int | None = None
+    """Counts the due-process decisions that changed the record (None: none yet; loads leave it
+    alone), so a decision can require the version it read (:func:`graph.store.versioned_as`)."""
     extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    source_format: str | None = None
+    """Provenance: the format the record came from (``ftm``, ``bods``, ``psc``, ``icij``)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from (``--dataset``, default the file name)."""
+    record_id: str | None = None
+    """Provenance: the source's own record id (None for bundle rows)."""
 
     label = NodeLabel.SANCTION
+
+    def __post_init__(self) -> None:
+        # Shipped names become their constant and others are interned: list names repeat over
+        # millions of records, and code may compare them with the constants by identity.
+        name = list_name(self.list)
+        if name is not self.list:
+            object.__setattr__(self, "list", name)
 
     @property
     def effective_start(self) -> date | None:
         """The day the record starts to count: its start, else the day it was decided."""
         return self.start if self.start is not None else self.decided
-
-    @property
-    def effective_severity(self) -> Severity:
-        """The recorded severity, else the list's default, else ``general``."""
-        return self.severity or self.list.default_severity or Severity.GENERAL
 
 
 class CaseKind(StrEnum):
@@ -285,7 +410,50 @@ class Case:
     label = NodeLabel.CASE
 
 
-Node: TypeAlias = Company | Person | Address | Sanction | Case
+class CommitmentKind(StrEnum):
+    """What a credit commitment (信用承诺) is made for (spec/DOMAIN.md "Credit commitments")."""
+
+    TAX_DECLARATION = "TAX_DECLARATION"
+    NOTIFICATION_PERMIT = "NOTIFICATION_PERMIT"
+    PROACTIVE = "PROACTIVE"
+    CREDIT_REPAIR = "CREDIT_REPAIR"
+    INDUSTRY = "INDUSTRY"
+
+
+class CommitmentOutcome(StrEnum):
+    PENDING = "pending"
+    KEPT = "kept"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    """A credit commitment made by a company or person (``promisor_id``) to an agency.
+
+    Linked COMMITTED (Commitment -> promisor), implied by ``promisor_id`` as SANCTIONED is by
+    :attr:`Sanction.subject_id`. The outcome counts from ``verified`` on: before that day the
+    commitment is pending (:func:`graph.commitments.outcome_at`). ``severity`` is set only on a
+    broken one. ``version`` counts the verifications, so that a verification can require the
+    version it read (:func:`graph.store.versioned_as`).
+    """
+
+    id: str
+    promisor_id: str
+    kind: CommitmentKind
+    made: date
+    agency: str | None = None
+    matter: str | None = None
+    due: date | None = None
+    verified: date | None = None
+    outcome: CommitmentOutcome = CommitmentOutcome.PENDING
+    severity: Severity | None = None
+    version: int | None = None
+    extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+
+    label = NodeLabel.COMMITMENT
+
+
+Node: TypeAlias = Company | Person | Address | Sanction | Case | Commitment
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +466,21 @@ class Ownership:
     start: date | None = None
     end: date | None = None
     extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    share_min: float | None = None
+    """The lower end of a share given as a range (a BODS range, a PSC band); ``share`` stays
+    the exact value, None for a range."""
+    share_max: float | None = None
+    """The upper end of a share given as a range."""
+    indirect: bool | None = None
+    """True for an indirect interest stated by the source (BODS ``directOrIndirect: indirect``):
+    kept and shown beside the computed effective share, never added into it nor traversed."""
+    source_format: str | None = None
+    """Provenance: the format the record came from (``ftm``, ``bods``, ``psc``, ``icij``)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from (``--dataset``, default the file name)."""
+    record_id: str | None = None
+    """The source record id; part of the natural key, so that several records of one pair
+    with one start date coexist (None for bundle rows: their keys do not change)."""
 
     type = LinkType.OWNS
 
@@ -312,10 +495,24 @@ class Ownership:
     @property
     def key(self) -> str:
         """The natural key (owner_id, company_id, start) as one string."""
-        return f"OWNS|{self.owner_id}|{self.company_id}|{_iso(self.start)}"
+        return f"OWNS|{self.owner_id}|{self.company_id}|{_iso(self.start)}{_rec(self.record_id)}"
 
     def valid_at(self, as_of: date) -> bool:
         return link_valid_at(self.start, self.end, as_of)
+
+    @property
+    def share_low(self) -> float | None:
+        """The exact share, else the lower end of its range (None: no share known).
+
+        >>> Ownership("P", "C", share_min=25.0, share_max=50.0).share_low
+        25.0
+        """
+        return self.share if self.share is not None else self.share_min
+
+    @property
+    def share_high(self) -> float | None:
+        """The exact share, else the upper end of its range (None: no share known)."""
+        return self.share if self.share is not None else self.share_max
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +525,17 @@ class Officer:
     start: date | None = None
     end: date | None = None
     extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    interest: str | None = None
+    """The control interest a source stated (BODS ``appointmentOfBoard``, a PSC nature)."""
+    role_text: str | None = None
+    """The role as the source wrote it, when it was mapped to a role or to ``other``."""
+    source_format: str | None = None
+    """Provenance: the format the record came from (``ftm``, ``bods``, ``psc``, ``icij``)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from (``--dataset``, default the file name)."""
+    record_id: str | None = None
+    """The source record id; part of the natural key, so that several records of one pair
+    with one start date coexist (None for bundle rows: their keys do not change)."""
 
     type = LinkType.OFFICER_OF
 
@@ -342,7 +550,10 @@ class Officer:
     @property
     def key(self) -> str:
         """The natural key (person_id, company_id, role, start) as one string."""
-        return f"OFFICER_OF|{self.person_id}|{self.company_id}|{self.role.value}|{_iso(self.start)}"
+        return (
+            f"OFFICER_OF|{self.person_id}|{self.company_id}|{self.role.value}|{_iso(self.start)}"
+            f"{_rec(self.record_id)}"
+        )
 
     def valid_at(self, as_of: date) -> bool:
         return link_valid_at(self.start, self.end, as_of)
@@ -357,6 +568,13 @@ class Registration:
     start: date | None = None
     end: date | None = None
     extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    source_format: str | None = None
+    """Provenance: the format the record came from (``ftm``, ``bods``, ``psc``, ``icij``)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from (``--dataset``, default the file name)."""
+    record_id: str | None = None
+    """The source record id; part of the natural key, so that several records of one pair
+    with one start date coexist (None for bundle rows: their keys do not change)."""
 
     type = LinkType.REGISTERED_AT
 
@@ -370,7 +588,10 @@ class Registration:
 
     @property
     def key(self) -> str:
-        return f"REGISTERED_AT|{self.entity_id}|{self.address_id}|{_iso(self.start)}"
+        return (
+            f"REGISTERED_AT|{self.entity_id}|{self.address_id}|{_iso(self.start)}"
+            f"{_rec(self.record_id)}"
+        )
 
     def valid_at(self, as_of: date) -> bool:
         return link_valid_at(self.start, self.end, as_of)
@@ -382,3 +603,8 @@ Link: TypeAlias = Ownership | Officer | Registration
 
 def _iso(value: date | None) -> str:
     return value.isoformat() if value is not None else ""
+
+
+def _rec(record_id: str | None) -> str:
+    # Appended only when there is one, so that bundle links keep the keys they always had.
+    return f"|{record_id}" if record_id else ""

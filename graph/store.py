@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 from graph.model import (
     Address,
     Case,
     CaseKind,
     CaseStatus,
+    Commitment,
     Company,
     Direction,
     EntityKind,
@@ -35,6 +36,8 @@ from graph.model import (
 )
 
 __all__ = [
+    "CLOSURE_HOPS",
+    "SCAN_BATCH",
     "GraphReader",
     "GraphStore",
     "GraphWriter",
@@ -45,44 +48,67 @@ __all__ = [
     "WriteBatch",
     "WriteResult",
     "may_be_live",
+    "scan_ids",
+    "scan_kinds",
+    "versioned_as",
 ]
+
+
+SCAN_BATCH: Final = 10_000
+"""Nodes (or link sources) per batch of :meth:`GraphReader.scan`."""
+
+CLOSURE_HOPS: Final = 64
+"""How deep one closure extraction goes. Control has no hop limit in DOMAIN.md: a closure that
+reaches this far is continued from its edge (:func:`queries.ownership.extract_closure`); the
+bound only keeps one traversal from running away on a broken chain."""
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
     """One kind of link a traversal may follow, and which way.
 
-    ``roles`` narrows OFFICER_OF links to those roles (None: any role).
+    ``roles`` narrows OFFICER_OF links to those roles (None: any role). ``stated`` follows only
+    the indirect interests a source stated (:attr:`Ownership.indirect`) instead of the holdings:
+    those are shown beside computed shares and never traversed as holdings.
     """
 
     link: LinkType
     direction: Direction
     roles: frozenset[OfficerRole] | None = None
+    stated: bool = False
 
     def __post_init__(self) -> None:
         if self.link is LinkType.SANCTIONED:
             raise ValueError("SANCTIONED is not traversed: sanctions come with every node")
         if self.roles is not None and self.link is not LinkType.OFFICER_OF:
             raise ValueError("roles only narrow OFFICER_OF steps")
+        if self.stated and self.link is not LinkType.OWNS:
+            raise ValueError("only OWNS links are stated indirect interests")
 
     def accepts(self, link: Link) -> bool:
         if link.type is not self.link:
+            return False
+        if isinstance(link, Ownership) and (link.indirect is True) is not self.stated:
             return False
         return self.roles is None or (isinstance(link, Officer) and link.role in self.roles)
 
 
 @dataclass(slots=True)
 class Subgraph:
-    """Nodes, links and sanction records extracted from a store, ready for pure-Python questions.
+    """Nodes, links, sanction records and commitments extracted from a store, ready for
+    pure-Python questions.
 
-    ``sanctions`` holds every record (any status, any date) whose subject is in ``nodes``: the
-    caller decides what is in force. Links were filtered by the ``as_of`` of the extraction.
+    ``sanctions`` holds every record (any status, any date) whose subject is in ``nodes``, and
+    ``commitments`` every commitment (any outcome) whose promisor is: they ride along with their
+    entity as sanction records do, and the caller decides what counts at its date. Links were
+    filtered by the ``as_of`` of the extraction.
     """
 
     nodes: dict[str, Company | Person | Address] = field(default_factory=dict)
     sanctions: dict[str, Sanction] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     """Links by their natural key."""
+    commitments: dict[str, Commitment] = field(default_factory=dict)
 
     def add_link(self, link: Link) -> None:
         self.links[link.key] = link
@@ -91,6 +117,7 @@ class Subgraph:
         self.nodes.update(other.nodes)
         self.sanctions.update(other.sanctions)
         self.links.update(other.links)
+        self.commitments.update(other.commitments)
 
     @property
     def ownerships(self) -> list[Ownership]:
@@ -109,19 +136,32 @@ class Subgraph:
             (s for s in self.sanctions.values() if s.subject_id == subject_id), key=lambda s: s.id
         )
 
+    def commitments_of(self, promisor_id: str) -> list[Commitment]:
+        return sorted(
+            (c for c in self.commitments.values() if c.promisor_id == promisor_id),
+            key=lambda c: c.id,
+        )
+
     def canonical(self) -> tuple[list[Node], list[Link]]:
         """Nodes and links in a fixed order, for comparing extractions across stores."""
         nodes: list[Node] = [self.nodes[k] for k in sorted(self.nodes)]
         nodes += [self.sanctions[k] for k in sorted(self.sanctions)]
+        nodes += [self.commitments[k] for k in sorted(self.commitments)]
         return nodes, [self.links[k] for k in sorted(self.links)]
 
 
 @dataclass(slots=True)
 class WriteBatch:
-    """Nodes and links to upsert together, atomically. Nodes are applied before links."""
+    """Nodes and links to upsert together, atomically. Nodes are applied before links.
+
+    ``audit`` holds audit events (flat JSON objects with a unique ``event_id``) that become
+    durable in the same step as the change: a decision and its audit record exist together or
+    not at all (:mod:`api.audit` derives its hash-chained file from them).
+    """
 
     nodes: list[Node] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.nodes) + len(self.links)
@@ -155,6 +195,10 @@ class GraphReader(Protocol):
     def labels_of(self, node_ids: Iterable[str]) -> dict[str, NodeLabel]:
         """For the ids that exist, their label (one round trip). Used to check references."""
 
+    def node_ids(self, label: NodeLabel, *, after: str = "", limit: int = 10_000) -> list[str]:
+        """One page of the ids of every node with ``label``, in id order: the first ``limit``
+        ids greater than ``after``. Walk a whole label with :func:`scan_ids`."""
+
     def search(
         self, text: str, kind: EntityKind | None = None, limit: int = 20, offset: int = 0
     ) -> SearchPage:
@@ -176,8 +220,8 @@ class GraphReader(Protocol):
 
         At every hop, from every node reached, follow the links that one of ``steps`` accepts and
         that are valid at ``as_of`` (None: every link, whatever its dates). The result holds the
-        seeds that exist, every node reached, every link followed, and every sanction record of
-        each node. A node is expanded once, at the first hop it is reached.
+        seeds that exist, every node reached, every link followed, and every sanction record and
+        commitment of each node. A node is expanded once, at the first hop it is reached.
         """
 
     def sanctions(
@@ -201,6 +245,22 @@ class GraphReader(Protocol):
     def stats(self) -> Stats:
         """Counts of nodes by label and links by type (SANCTIONED included)."""
 
+    def scan(
+        self,
+        labels: Iterable[NodeLabel | LinkType] | None = None,
+        *,
+        batch_size: int = SCAN_BATCH,
+    ) -> Iterator[list[Node | Link]]:
+        """Every stored node of ``labels`` and every link of their link types, in batches.
+
+        The one "everything" primitive (exports of a whole store, batch jobs): nodes first, in
+        id order, then links, grouped by source id in id order, each source's links by key.
+        ``labels`` mixes node labels and link types (None: all of both; SANCTIONED and other
+        implied links are never yielded, their records are). Batches hold at most
+        ``batch_size`` nodes, or the links of at most ``batch_size`` source nodes, so a store
+        larger than memory streams; a store written during a scan may or may not show the change.
+        """
+
 
 class GraphWriter(Protocol):
     def write(self, batch: WriteBatch, *, expect: Mapping[str, int] | None = None) -> WriteResult:
@@ -211,9 +271,11 @@ class GraphWriter(Protocol):
         natural key. Raises :class:`graph.errors.InvalidInput` (and writes nothing) when a link
         names a missing node or an id is already used by a node of another label.
 
-        ``expect`` makes the write conditional (optimistic concurrency): for each case id, the
-        ``version`` the caller read (0: the case must not exist yet). When any stored version
-        differs, nothing is written and :class:`graph.errors.Conflict` is raised.
+        ``expect`` makes the write conditional (optimistic concurrency): for each case or
+        sanction record the batch writes, the version the caller read (:func:`versioned_as`; 0
+        for a case: it must not exist yet). The check and the write are one atomic step, across
+        processes too: when any stored version differs, nothing is written and
+        :class:`graph.errors.Conflict` is raised.
         """
 
 
@@ -223,10 +285,39 @@ class GraphStore(GraphReader, GraphWriter, Protocol):
 
     name: str
 
+    def audit_events(self) -> list[dict[str, Any]]:
+        """Every audit event written with a batch (``WriteBatch.audit``), oldest first."""
+
     def close(self) -> None: ...
 
     def clear(self) -> None:
         """Delete everything (tests, ``demo``). Irreversible."""
+
+
+def versioned_as(node: Case | Sanction | Commitment) -> int:
+    """The version a conditional write compares: a case's, or a sanction record's or a
+    commitment's (0 until a decision first changes it)."""
+    return node.version or 0
+
+
+_STORED_LINKS: Final = frozenset({LinkType.OWNS, LinkType.OFFICER_OF, LinkType.REGISTERED_AT})
+
+
+def scan_kinds(
+    labels: Iterable[NodeLabel | LinkType] | None,
+) -> tuple[frozenset[NodeLabel], frozenset[LinkType]]:
+    """Split the ``labels`` argument of :meth:`GraphReader.scan` into node labels and the stored
+    link types (None: all of both).
+
+    >>> scan_kinds([NodeLabel.COMPANY, LinkType.OWNS])
+    (frozenset({<NodeLabel.COMPANY: 'Company'>}), frozenset({<LinkType.OWNS: 'OWNS'>}))
+    """
+    if labels is None:
+        return frozenset(NodeLabel), _STORED_LINKS
+    wanted = list(labels)
+    nodes = frozenset(k for k in wanted if isinstance(k, NodeLabel))
+    links = frozenset(k for k in wanted if isinstance(k, LinkType)) & _STORED_LINKS
+    return nodes, links
 
 
 def may_be_live(sanction: Sanction, day: date) -> bool:
@@ -241,13 +332,36 @@ def may_be_live(sanction: Sanction, day: date) -> bool:
     return (start is None or start <= day) and (sanction.end is None or day < sanction.end)
 
 
+def scan_ids(store: GraphReader, label: NodeLabel, *, page: int = 10_000) -> Iterator[list[str]]:
+    """Every id of ``label`` in id order, a page at a time (for whole-store exports and bulk
+    lists: each page is one store call, and nothing holds the whole label at once).
+
+    >>> from graph.memory import MemoryStore
+    >>> from graph.model import Company, Person
+    >>> store = MemoryStore()
+    >>> batch = WriteBatch(nodes=[Company("c2", "B"), Company("c1", "A"), Person("p", "P")])
+    >>> _ = store.write(batch)
+    >>> list(scan_ids(store, NodeLabel.COMPANY, page=1))
+    [['c1'], ['c2']]
+    """
+    if page < 1:
+        raise ValueError("a page holds at least one id")
+    after = ""
+    while True:
+        ids = store.node_ids(label, after=after, limit=page)
+        if not ids:
+            return
+        yield ids
+        after = ids[-1]
+
+
 def ownership_closure(
     store: GraphReader,
     seeds: Iterable[str],
     *,
     direction: Direction,
     as_of: date | None,
-    max_hops: int = 64,
+    max_hops: int = CLOSURE_HOPS,
 ) -> Subgraph:
     """Every OWNS link reachable from ``seeds`` upward (IN: who owns them) or downward (OUT)."""
     return store.neighbourhood(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from graph.errors import Conflict, InvalidInput
-from graph.model import Case, Link, LinkType, NodeLabel, Sanction
+from graph.model import Case, Commitment, Link, LinkType, NodeLabel, Sanction
 from graph.store import WriteBatch
 
 __all__ = ["check_batch", "check_expectations", "check_versions"]
@@ -36,6 +36,8 @@ def check_batch(
     for node in batch.nodes:
         if isinstance(node, (Sanction, Case)):
             wanted.add(node.subject_id)
+        elif isinstance(node, Commitment):
+            wanted.add(node.promisor_id)
     for link in batch.links:
         wanted.add(link.source)
         wanted.add(link.target)
@@ -50,13 +52,15 @@ def check_batch(
             _require(node, node.subject_id, labels, _ENTITY)
         elif isinstance(node, Case):
             _require(node, node.subject_id, labels, _CASE_SUBJECTS)
+        elif isinstance(node, Commitment):
+            _require(node, node.promisor_id, labels, _ENTITY)
     for link in batch.links:
         _require(link, link.source, labels, _SOURCE_LABELS[link.type])
         _require(link, link.target, labels, _TARGET_LABELS[link.type])
 
 
 def _require(
-    item: Sanction | Case | Link,
+    item: Sanction | Case | Commitment | Link,
     node_id: str,
     labels: dict[str, NodeLabel],
     allowed: tuple[NodeLabel, ...],
@@ -64,7 +68,7 @@ def _require(
     label = labels.get(node_id)
     if label is not None and label in allowed:
         return
-    if isinstance(item, (Sanction, Case)):
+    if isinstance(item, (Sanction, Case, Commitment)):
         what = f"{item.label.value.lower()} {item.id!r}"
     else:
         what = f"{item.type.value} link {item.source!r} -> {item.target!r}"
@@ -75,19 +79,21 @@ def _require(
 
 
 def check_expectations(batch: WriteBatch, expect: Mapping[str, int]) -> None:
-    """A conditional write names only cases it writes: a version check guards a change."""
-    written = {node.id for node in batch.nodes if isinstance(node, Case)}
+    """A conditional write names only cases, sanction records and commitments it writes: a
+    version check guards a change."""
+    written = {node.id for node in batch.nodes if isinstance(node, (Case, Sanction, Commitment))}
     stray = sorted(set(expect) - written)
     if stray:
-        raise InvalidInput(f"the write expects versions of cases it does not write: {stray}")
+        raise InvalidInput(f"the write expects versions of records it does not write: {stray}")
 
 
 def check_versions(expect: Mapping[str, int], stored: Mapping[str, int]) -> None:
-    """Raise :class:`Conflict` unless every case has the version the caller read (0: absent)."""
-    for case_id, version in expect.items():
-        current = stored.get(case_id, 0)
+    """Raise :class:`Conflict` unless every record has the version the caller read (0: a case
+    that does not exist yet)."""
+    for node_id, version in expect.items():
+        current = stored.get(node_id, 0)
         if current != version:
             raise Conflict(
-                f"case {case_id!r} changed while you were deciding (you read version {version}, "
+                f"{node_id!r} changed while you were deciding (you read version {version}, "
                 f"it is now {current}); reload it and decide again"
             )

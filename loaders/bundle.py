@@ -1,4 +1,4 @@
-"""The CSV bundle loader (spec/BUNDLE.md): read with pandas, validate every row, then upsert.
+"""The CSV bundle loader (docs/bundle.md): read with the csv module, check every row, then upsert.
 
 A load has two phases. First every file is read and every row checked, references included
 (against the bundle and the store); rejected rows go to a report with file, line, column and
@@ -10,40 +10,38 @@ be run again. With rejects and without ``allow_rejects`` nothing at all is writt
 from __future__ import annotations
 
 import csv
-import functools
-import hashlib
-import re
+import io
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-import pandas as pd
-
+from graph.commitments import breach_id, breach_record
+from graph.csv_cells import spreadsheet_safe
 from graph.errors import InvalidInput
 from graph.model import (
     Address,
     Case,
+    Commitment,
+    CommitmentOutcome,
     Company,
-    CompanyStatus,
     Link,
     Node,
     NodeLabel,
-    Officer,
-    OfficerRole,
-    Ownership,
     Person,
     Registration,
     Sanction,
-    SanctionList,
-    SanctionStatus,
-    Scalar,
-    Severity,
 )
+from graph.rules.schema import Catalogue, RuleSet, load_rules
 from graph.store import GraphStore, WriteBatch
-from loaders.uscc import is_valid_uscc, looks_like_uscc, normalize_id
+from loaders.bundle_rows import (
+    NODE_FILES,
+    PARSERS,
+    Cells,
+    RowError,
+)
+from loaders.uscc import normalize_id
 
 __all__ = ["BUNDLE_FILES", "LoadResult", "Reject", "load_bundle", "read_bundle", "write_rejects"]
 
@@ -95,25 +93,22 @@ BUNDLE_FILES: Final[dict[str, tuple[tuple[str, ...], frozenset[str]]]] = {
         ("owner_id", "company_id", "share", "start", "end"),
         frozenset({"owner_id", "company_id"}),
     ),
+    "commitments.csv": (
+        (
+            "id",
+            "promisor_id",
+            "kind",
+            "agency",
+            "matter",
+            "made",
+            "due",
+            "verified",
+            "outcome",
+            "severity",
+        ),
+        frozenset({"id", "promisor_id", "kind", "made"}),
+    ),
 }
-
-# Registries write roles in Chinese or in free English; map the common spellings.
-_ROLE_ALIASES: Final[dict[str, OfficerRole]] = {
-    "法定代表人": OfficerRole.LEGAL_REPRESENTATIVE,
-    "法人代表": OfficerRole.LEGAL_REPRESENTATIVE,
-    "董事长": OfficerRole.CHAIRMAN,
-    "执行董事": OfficerRole.DIRECTOR,
-    "董事": OfficerRole.DIRECTOR,
-    "监事": OfficerRole.SUPERVISOR,
-    "监事会主席": OfficerRole.SUPERVISOR,
-    "总经理": OfficerRole.GENERAL_MANAGER,
-    "经理": OfficerRole.MANAGER,
-    "实际控制人": OfficerRole.ACTUAL_CONTROLLER,
-    "其他": OfficerRole.OTHER,
-}
-_TRUE: Final = frozenset({"true"})
-_FALSE: Final = frozenset({"false"})
-_ENTITY_LABELS: Final = (NodeLabel.COMPANY, NodeLabel.PERSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +138,6 @@ class LoadResult:
         return len({(r.file, r.line) for r in self.rejects})
 
 
-class _RowError(Exception):
-    def __init__(self, column: str, reason: str, value: str = "") -> None:
-        super().__init__(reason)
-        self.column, self.reason, self.value = column, reason, value
-
-
 @dataclass(slots=True)
 class _Row:
     file: str
@@ -166,10 +155,20 @@ class ParsedBundle:
     extra_columns: dict[str, list[str]]
     rejected_ids: dict[str, Reject] = field(default_factory=dict)
     """Ids of node rows rejected while parsing, so that rows naming them say why."""
+    kept_records: frozenset[str] = frozenset()
+    """COMMITMENT_BREACH records the store holds already: a reload leaves them (and any
+    decision taken on them since, such as a revocation) alone."""
 
 
-def read_bundle(path: Path, *, id_hash_salt: str | None = None) -> ParsedBundle:
-    """Read and check every file of the bundle at ``path`` (no store needed, no references)."""
+def read_bundle(
+    path: Path, *, id_hash_salt: str | None = None, rules: RuleSet | None = None
+) -> ParsedBundle:
+    """Read and check every file of the bundle at ``path`` (no store needed, no references).
+
+    A sanction's ``list`` must be in the catalogue of ``rules`` (None: the shipped default).
+    Rejects carry the physical line of the file (a quoted value may span lines) and every
+    problem of a row, one reject per cell at fault.
+    """
     if not path.is_dir():
         raise InvalidInput(f"{path} is not a folder; a bundle is a folder of CSV files")
     present = [name for name in BUNDLE_FILES if (path / name).is_file()]
@@ -185,313 +184,176 @@ def read_bundle(path: Path, *, id_hash_salt: str | None = None) -> ParsedBundle:
     for name in unknown:
         parsed.rejects.append(Reject(name, 0, "", "not a bundle file name; the file was not read"))
     for name in present:
-        frame = _read_csv(path / name)
-        columns, required = BUNDLE_FILES[name]
-        parsed.total_rows[name] = len(frame)
-        missing = sorted(required - set(frame.columns))
-        if missing:
-            for column in missing:
-                parsed.rejects.append(
-                    Reject(
-                        name, 1, column, f"required column {column!r} is missing from the header"
-                    )
-                )
+        header, records, has_nul = _read_csv(path / name)
+        # Cells are searched for NUL bytes and unnamed columns only when the file has either.
+        suspect = has_nul or "" in header
+        if _reject_header(parsed, name, header):
+            lines = [line for line, _ in records]
+            parsed.total_rows[name] = len(lines)
+            fault = parsed.rejects[-1].column
+            why = "its header is wrong (line 1)"
             parsed.rejects.extend(
-                Reject(name, line, missing[0], "file rejected: required column missing")
-                for line in range(2, len(frame) + 2)
+                Reject(name, line, fault, f"file rejected: {why}") for line in lines
             )
             continue
-        extra = [c for c in frame.columns if c not in columns]
+        columns = BUNDLE_FILES[name][0]
+        extra = [c for c in header if c not in columns and c]
         if extra:
             parsed.extra_columns[name] = extra
-        parse_row = _PARSERS[name]
+        parse_row = PARSERS[name]
         rows: list[_Row] = []
-        names = [str(c) for c in frame.columns]
-        cells = zip(*(frame[c].tolist() for c in frame.columns), strict=True)
-        for line, record in enumerate(cells, start=2):
-            values = dict(zip(names, map(_clean, record), strict=True))
+        count = 0
+        for line, record in records:
+            count += 1
+            values = dict(zip(header, record, strict=False))
             try:
-                item, refs = parse_row(values, extra, id_hash_salt)
-            except _RowError as exc:
-                reject = Reject(name, line, exc.column, exc.reason, exc.value)
-                parsed.rejects.append(reject)
-                if name in _NODE_FILES and values.get("id"):
-                    parsed.rejected_ids.setdefault(normalize_id(values["id"]), reject)
+                if len(record) != len(header):
+                    # The cells no longer line up with their columns: checking them one by one
+                    # would only report the misalignment under misleading names.
+                    raise RowError([_width_problem(header, record)])
+                cells = Cells({column: cell.strip() for column, cell in values.items()})
+                if suspect:
+                    _check_raw_cells(cells, values)
+                item, refs = parse_row(cells, extra, id_hash_salt)
+            except RowError as exc:
+                first: Reject | None = None
+                for column, reason, value in exc.problems:
+                    reject = Reject(name, line, column, reason, value)
+                    parsed.rejects.append(reject)
+                    first = first or reject
+                ident = values.get("id", "").strip()
+                if name in NODE_FILES and ident and first is not None:
+                    parsed.rejected_ids.setdefault(normalize_id(ident), first)
                 continue
             rows.append(_Row(name, line, item, refs))
         parsed.rows[name] = rows
+        parsed.total_rows[name] = count
+    _check_lists(parsed, (rules if rules is not None else load_rules(None)).catalogue)
     return parsed
 
 
-def _read_csv(file: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(
-            file,
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-            skipinitialspace=False,
+def _reject_header(parsed: ParsedBundle, name: str, header: list[str]) -> bool:
+    """Reject the header when a column is missing or twice; say whether it was."""
+    required = BUNDLE_FILES[name][1]
+    twice = sorted({c for i, c in enumerate(header) if c and c in header[:i]})
+    missing = sorted(required - set(header))
+    for column in twice:
+        parsed.rejects.append(
+            Reject(
+                name,
+                1,
+                column,
+                f"column {column!r} appears twice in the header, so a row would have two values "
+                "for it; keep one of the two columns",
+            )
         )
+    for column in missing:
+        parsed.rejects.append(
+            Reject(name, 1, column, f"required column {column!r} is missing from the header")
+        )
+    return bool(twice or missing)
+
+
+def _width_problem(header: list[str], record: list[str]) -> tuple[str, str, str]:
+    have, want = len(record), len(header)
+    if have < want:
+        return (
+            header[have],
+            f"row has {have} cells but the header has {want} columns; from {header[have]!r} on "
+            "the cells are missing (write an empty cell as a comma, not nothing)",
+            "",
+        )
+    return (
+        "",
+        f"row has {have} cells but the header has {want} columns; quote values that contain a "
+        "comma, or name the extra column in the header",
+        ",".join(record[want:])[:200],
+    )
+
+
+def _check_raw_cells(cells: Cells, raw: dict[str, str]) -> None:
+    for column, value in raw.items():
+        if "\x00" in value:
+            shown = value.replace("\x00", "\\x00")[:200]
+            cells.fail(
+                column,
+                "contains a NUL byte: the file is binary or not UTF-8 text (UTF-16?); export it "
+                "again as UTF-8 CSV",
+                shown,
+            )
+        elif not column and value.strip():
+            cells.fail(column, "a value under a header cell that is empty; name the column", value)
+
+
+def _check_lists(parsed: ParsedBundle, catalogue: Catalogue) -> None:
+    """Reject the records whose list the catalogue in force does not define (spec/BUNDLE.md)."""
+    rows = parsed.rows.get("sanctions.csv")
+    if not rows:
+        return
+    kept: list[_Row] = []
+    for row in rows:
+        assert isinstance(row.item, Sanction)
+        name = row.item.list
+        if catalogue.has_list(name):
+            kept.append(row)
+            continue
+        reason = (
+            f"unknown list {name}: the rules in force ({catalogue.source}) have no such list "
+            f"(they have {', '.join(catalogue.list_names)}). To load its records, add {name} "
+            "under lists: in your rules file, with its meaning, default_severity, weight and "
+            "ended_factor, and load with --rules FILE (or CREDITNET_RULES)"
+        )
+        reject = Reject("sanctions.csv", row.line, "list", reason, name)
+        parsed.rejects.append(reject)
+        parsed.rejected_ids.setdefault(row.item.id, reject)
+    parsed.rows["sanctions.csv"] = kept
+
+
+def _read_csv(file: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]], bool]:
+    """Read one bundle file.
+
+    Returns
+    -------
+    tuple
+        The header (cells stripped); the non-blank records, each with the physical line it
+        starts on (a quoted value may span lines, so this is the reader's line count, not a
+        record count), read as they are consumed so that a large file is never held as a list
+        of lists; and whether the file holds a NUL byte anywhere.
+    """
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            text = handle.read()
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{file}: not UTF-8 ({exc}); convert it, e.g. iconv -f GB18030") from exc
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-    except pd.errors.ParserError as exc:
-        raise InvalidInput(f"{file}: not a well-formed CSV file ({exc})") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    reader = csv.reader(io.StringIO(text, newline=""))
 
-
-def _clean(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
-
-
-# -- cell parsers ----------------------------------------------------------------------------
-
-
-def _id(values: dict[str, str], column: str, *, required: bool = True) -> str:
-    raw = values.get(column, "")
-    if not raw:
-        if required:
-            raise _RowError(column, "required cell is empty")
-        return ""
-    ident, problem = _checked_id(raw)
-    if problem is not None:
-        raise _RowError(column, problem, raw)
-    return ident
-
-
-_CONTROL = re.compile(r"[\x00-\x1f]")
-
-
-@functools.lru_cache(maxsize=1 << 20)
-def _checked_id(raw: str) -> tuple[str, str | None]:
-    # Ids repeat across officer and ownership rows: check each distinct one once.
-    if _CONTROL.search(raw):
-        return raw, "id contains control characters"
-    ident = normalize_id(raw)
-    if looks_like_uscc(ident) and not is_valid_uscc(ident):
-        return ident, "unified social credit code has a wrong check character (GB 32100)"
-    return ident, None
-
-
-def _text(values: dict[str, str], column: str, *, required: bool = False) -> str | None:
-    value = values.get(column, "")
-    if not value:
-        if required:
-            raise _RowError(column, "required cell is empty")
-        return None
-    return value
-
-
-def _date(values: dict[str, str], column: str) -> date | None:
-    value = values.get(column, "")
-    if not value:
-        return None
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _RowError(column, "malformed date; write YYYY-MM-DD", value) from None
-
-
-def _number(values: dict[str, str], column: str) -> float | None:
-    value = values.get(column, "")
-    if not value:
-        return None
-    try:
-        number = float(value.replace(",", "").rstrip("%").strip())
-    except ValueError:
-        raise _RowError(column, "not a number", value) from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise _RowError(column, "not a finite number", value)
-    return number
-
-
-def _enum(values: dict[str, str], column: str, enum: type[Any], default: Any = None) -> Any:
-    value = values.get(column, "")
-    if not value:
-        return default
-    key = value.strip().replace("-", "_").replace(" ", "_")
-    for candidate in (key, key.lower(), key.upper()):
+    def records() -> Iterator[tuple[int, list[str]]]:
+        start = reader.line_num + 1
         try:
-            return enum(candidate)
-        except ValueError:
-            continue
-    allowed = ", ".join(member.value for member in enum)
-    raise _RowError(column, f"unknown {column} (allowed: {allowed})", value)
+            for record in reader:
+                if record:
+                    yield start, record
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise InvalidInput(
+                f"{file} line {reader.line_num}: not a well-formed CSV file ({exc}); check the "
+                "quotes around that line"
+            ) from exc
 
-
-def _dates_ordered(start: date | None, end: date | None, end_column: str) -> None:
-    if start is not None and end is not None and end < start:
-        raise _RowError(end_column, f"end {end} is before start {start}", end.isoformat())
-
-
-def _extras(values: dict[str, str], extra: list[str]) -> dict[str, Scalar]:
-    return {column: values[column] for column in extra if values.get(column)}
-
-
-# -- row parsers -----------------------------------------------------------------------------
-
-_Refs = tuple[tuple[str, str, tuple[NodeLabel, ...]], ...]
-_Parser = Callable[[dict[str, str], list[str], str | None], tuple[Node | Link, _Refs]]
-
-
-def _company(values: dict[str, str], extra: list[str], _salt: str | None) -> tuple[Node, _Refs]:
-    ident = _id(values, "id")
-    name = _text(values, "name", required=True)
-    assert name is not None
-    founded, dissolved = _date(values, "founded"), _date(values, "dissolved")
-    _dates_ordered(founded, dissolved, "dissolved")
-    capital = _number(values, "registered_capital")
-    if capital is not None and capital < 0:
-        raise _RowError("registered_capital", "must not be negative", values["registered_capital"])
-    address_id = _id(values, "address_id", required=False)
-    company = Company(
-        id=ident,
-        name=name,
-        jurisdiction=_text(values, "jurisdiction"),
-        status=_enum(values, "status", CompanyStatus),
-        founded=founded,
-        dissolved=dissolved,
-        registered_capital=capital,
-        industry=_text(values, "industry"),
-        extra=_extras(values, extra),
-    )
-    refs: _Refs = (("address_id", address_id, (NodeLabel.ADDRESS,)),) if address_id else ()
-    return company, refs
-
-
-def _person(values: dict[str, str], extra: list[str], salt: str | None) -> tuple[Node, _Refs]:
-    ident = _id(values, "id")
-    name = _text(values, "name", required=True)
-    assert name is not None
-    birth_year: int | None = None
-    if values.get("birth_year"):
-        try:
-            birth_year = int(values["birth_year"])
-        except ValueError:
-            raise _RowError("birth_year", "not a whole year", values["birth_year"]) from None
-        if not 1850 <= birth_year <= date.today().year:
-            raise _RowError("birth_year", "not a plausible birth year", values["birth_year"])
-    national_id_hash = None
-    if values.get("national_id"):
-        if not salt:
-            raise _RowError(
-                "national_id",
-                "national ID numbers are only loaded hashed: set CREDITNET_ID_HASH_SALT",
-            )
-        normalized = re.sub(r"\s", "", values["national_id"]).upper()
-        national_id_hash = hashlib.sha256(f"{salt}:{normalized}".encode()).hexdigest()
-    person = Person(
-        id=ident,
-        name=name,
-        nationality=_text(values, "nationality"),
-        birth_year=birth_year,
-        national_id_hash=national_id_hash,
-        extra=_extras(values, extra),
-    )
-    return person, ()
-
-
-def _address(values: dict[str, str], extra: list[str], _salt: str | None) -> tuple[Node, _Refs]:
-    text = _text(values, "text", required=True)
-    assert text is not None
-    return Address(
-        id=_id(values, "id"),
-        text=text,
-        region=_text(values, "region"),
-        extra=_extras(values, extra),
-    ), ()
-
-
-def _sanction(values: dict[str, str], extra: list[str], _salt: str | None) -> tuple[Node, _Refs]:
-    ident = _id(values, "id")
-    subject_id = _id(values, "subject_id")
-    kind = _enum(values, "list", SanctionList)
-    if kind is None:
-        raise _RowError("list", "required cell is empty")
-    start, end = _date(values, "start"), _date(values, "end")
-    _dates_ordered(start, end, "end")
-    fine = _number(values, "fine")
-    if fine is not None and fine < 0:
-        raise _RowError("fine", "must not be negative", values["fine"])
-    status = _enum(values, "status", SanctionStatus, SanctionStatus.ACTIVE)
-    status_date = _date(values, "status_date")
-    if status is not SanctionStatus.ACTIVE and status_date is None:
-        raise _RowError("status_date", f"required when status is {status.value}")
-    disputed_raw = values.get("disputed", "").lower()
-    if disputed_raw and disputed_raw not in _TRUE | _FALSE:
-        raise _RowError("disputed", "must be true or false", values["disputed"])
-    sanction = Sanction(
-        id=ident,
-        subject_id=subject_id,
-        list=kind,
-        authority=_text(values, "authority"),
-        severity=_enum(values, "severity", Severity),
-        fine=fine,
-        decided=_date(values, "decided"),
-        start=start,
-        end=end,
-        legal_basis=_text(values, "legal_basis"),
-        description=_text(values, "description"),
-        status=status,
-        status_date=status_date,
-        disputed=disputed_raw in _TRUE,
-        extra=_extras(values, extra),
-    )
-    return sanction, (("subject_id", subject_id, _ENTITY_LABELS),)
-
-
-def _officer(values: dict[str, str], extra: list[str], _salt: str | None) -> tuple[Link, _Refs]:
-    person_id, company_id = _id(values, "person_id"), _id(values, "company_id")
-    raw_role = values.get("role", "")
-    role = _ROLE_ALIASES.get(raw_role) or _enum(values, "role", OfficerRole)
-    if role is None:
-        raise _RowError("role", "required cell is empty")
-    start, end = _date(values, "start"), _date(values, "end")
-    _dates_ordered(start, end, "end")
-    link = Officer(person_id, company_id, role, start, end, extra=_extras(values, extra))
-    refs: _Refs = (
-        ("person_id", person_id, (NodeLabel.PERSON,)),
-        ("company_id", company_id, (NodeLabel.COMPANY,)),
-    )
-    return link, refs
-
-
-def _ownership(values: dict[str, str], extra: list[str], _salt: str | None) -> tuple[Link, _Refs]:
-    owner_id, company_id = _id(values, "owner_id"), _id(values, "company_id")
-    share = _number(values, "share")
-    if share is not None and not 0 < share <= 100:
-        raise _RowError("share", "share must be a percentage in (0, 100]", values["share"])
-    start, end = _date(values, "start"), _date(values, "end")
-    _dates_ordered(start, end, "end")
-    link = Ownership(owner_id, company_id, share, start, end, extra=_extras(values, extra))
-    refs: _Refs = (
-        ("owner_id", owner_id, _ENTITY_LABELS),
-        ("company_id", company_id, (NodeLabel.COMPANY,)),
-    )
-    return link, refs
-
-
-_PARSERS: Final[dict[str, _Parser]] = {
-    "addresses.csv": _address,
-    "companies.csv": _company,
-    "persons.csv": _person,
-    "sanctions.csv": _sanction,
-    "officers.csv": _officer,
-    "ownership.csv": _ownership,
-}
-_NODE_FILES: Final = ("addresses.csv", "companies.csv", "persons.csv", "sanctions.csv")
-_LINK_FILES: Final = ("officers.csv", "ownership.csv")
+    try:
+        header = [c.strip() for c in next(reader, [])]
+    except csv.Error as exc:
+        raise InvalidInput(f"{file} line 1: not a well-formed CSV header ({exc})") from exc
+    return header, records(), "\x00" in text
 
 
 # -- cross-row checks ------------------------------------------------------------------------
 
 
 def _key(item: Node | Link) -> str:
-    return item.id if isinstance(item, (Company, Person, Address, Sanction, Case)) else item.key
+    if isinstance(item, (Company, Person, Address, Sanction, Case, Commitment)):
+        return item.id
+    return item.key
 
 
 def _drop_conflicting_duplicates(parsed: ParsedBundle) -> None:
@@ -510,7 +372,7 @@ def _drop_conflicting_duplicates(parsed: ParsedBundle) -> None:
                 conflicting.setdefault(key, [seen]).append(row)
         if not conflicting:
             continue
-        column = "id" if name in _NODE_FILES else "natural key"
+        column = "id" if name in NODE_FILES else "natural key"
         for key, group in conflicting.items():
             lines = ", ".join(str(r.line) for r in group)
             for row in group:
@@ -530,9 +392,9 @@ def _check_ids_across_files(parsed: ParsedBundle) -> dict[str, tuple[NodeLabel, 
     """Ids are global: one id may not name, say, a company and an address."""
     owners: dict[str, tuple[NodeLabel, _Row]] = {}
     clashes: set[int] = set()
-    for name in _NODE_FILES:
+    for name in NODE_FILES:
         for row in parsed.rows.get(name, []):
-            assert isinstance(row.item, (Company, Person, Address, Sanction))
+            assert isinstance(row.item, (Company, Person, Address, Sanction, Commitment))
             known = owners.get(row.item.id)
             if known is not None and known[0] is not row.item.label:
                 other = known[1]
@@ -548,7 +410,7 @@ def _check_ids_across_files(parsed: ParsedBundle) -> dict[str, tuple[NodeLabel, 
                 clashes.add(id(row))
                 continue
             owners[row.item.id] = (row.item.label, row)
-    for name in _NODE_FILES:
+    for name in NODE_FILES:
         if name in parsed.rows:
             parsed.rows[name] = [r for r in parsed.rows[name] if id(r) not in clashes]
     return owners
@@ -564,10 +426,10 @@ def _check_references(
     node_ids = set(bundle_labels)
     stored = labels_in_store(wanted | node_ids)
     # A bundle row may not change the kind of an id the graph already has.
-    for name in _NODE_FILES:
+    for name in NODE_FILES:
         kept = []
         for row in parsed.rows.get(name, []):
-            assert isinstance(row.item, (Company, Person, Address, Sanction))
+            assert isinstance(row.item, (Company, Person, Address, Sanction, Commitment))
             known = stored.get(row.item.id)
             if known is not None and known is not row.item.label:
                 reject = Reject(
@@ -592,11 +454,51 @@ def _check_references(
                     kept.append(row)
                     continue
                 parsed.rejects.append(Reject(name, row.line, problem[0], problem[1], problem[2]))
-                if isinstance(row.item, (Company, Person, Address, Sanction)):
+                if isinstance(row.item, (Company, Person, Address, Sanction, Commitment)):
                     rejected_ids[row.item.id] = parsed.rejects[-1]
                     if bundle_labels.pop(row.item.id, None) is not None:
                         changed = True
             parsed.rows[name] = kept
+
+
+def _check_breach_ids(
+    parsed: ParsedBundle, labels_in_store: Callable[[Iterable[str]], dict[str, NodeLabel]]
+) -> None:
+    """A broken commitment writes ``CB-<id>``: that id must be free, or already its record."""
+    rows = parsed.rows.get("commitments.csv")
+    if not rows:
+        return
+    broken = {
+        breach_id(row.item.id): row
+        for row in rows
+        if isinstance(row.item, Commitment) and row.item.outcome is CommitmentOutcome.BROKEN
+    }
+    if not broken:
+        return
+    in_bundle = {
+        row.item.id for rows in parsed.rows.values() for row in rows if hasattr(row.item, "id")
+    }
+    stored = labels_in_store(broken)
+    clashing: set[int] = set()
+    kept: set[str] = set()
+    for ident, row in broken.items():
+        label = stored.get(ident)
+        if ident in in_bundle or (label is not None and label is not NodeLabel.SANCTION):
+            parsed.rejects.append(
+                Reject(
+                    "commitments.csv",
+                    row.line,
+                    "id",
+                    f"its breach record id {ident} is already used by another row or node; "
+                    "rename the commitment or that row",
+                    row.item.id if isinstance(row.item, Commitment) else "",
+                )
+            )
+            clashing.add(id(row))
+        elif label is NodeLabel.SANCTION:
+            kept.add(ident)
+    parsed.rows["commitments.csv"] = [r for r in rows if id(r) not in clashing]
+    parsed.kept_records = frozenset(kept)
 
 
 def _reference_problem(
@@ -634,8 +536,12 @@ def load_bundle(
     id_hash_salt: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     writers: int = 1,
+    rules: RuleSet | None = None,
 ) -> LoadResult:
     """Load the bundle at ``path`` into ``store``.
+
+    Sanction records must be on a list of the catalogue of ``rules``, the rules in force (None:
+    the shipped default); an agency's own lists load when its rules file defines them.
 
     Returns what was done; ``applied`` is false when rows were rejected and ``allow_rejects`` is
     not set (then nothing was written). ``progress(done, total)`` is called after each batch
@@ -651,10 +557,11 @@ def load_bundle(
     >>> load_bundle(MemoryStore(), folder).written
     {'companies.csv': 1}
     """
-    parsed = read_bundle(path, id_hash_salt=id_hash_salt)
+    parsed = read_bundle(path, id_hash_salt=id_hash_salt, rules=rules)
     rejected_ids = parsed.rejected_ids
     _drop_conflicting_duplicates(parsed)
     _check_references(parsed, store.labels_of, rejected_ids)
+    _check_breach_ids(parsed, store.labels_of)
     result = LoadResult(
         bundle=path,
         rows=dict(parsed.total_rows),
@@ -692,7 +599,7 @@ def load_bundle(
 
 _PHASES: Final = (
     ("addresses.csv", "companies.csv", "persons.csv"),
-    ("sanctions.csv",),
+    ("sanctions.csv", "commitments.csv"),
     ("officers.csv", "ownership.csv"),
 )
 """What must be written before what: entities, then the records that name them, then links."""
@@ -716,9 +623,16 @@ def _phases(parsed: ParsedBundle, size: int) -> list[list[tuple[WriteBatch, dict
         for offset in range(0, len(items), size):
             batch, counts = WriteBatch(), dict[str, int]()
             for name, item in items[offset : offset + size]:
-                if isinstance(item, (Company, Person, Address, Sanction, Case)):
+                if isinstance(item, (Company, Person, Address, Sanction, Case, Commitment)):
                     batch.nodes.append(item)
                     counts[name] = counts.get(name, 0) + 1
+                    if (
+                        isinstance(item, Commitment)
+                        and item.outcome is CommitmentOutcome.BROKEN
+                        and breach_id(item.id) not in parsed.kept_records
+                    ):
+                        # Its COMMITMENT_BREACH record comes in the same batch (spec/BUNDLE.md).
+                        batch.nodes.append(breach_record(item))
                 else:
                     batch.links.append(item)
                     if not isinstance(item, Registration):
@@ -735,10 +649,22 @@ def _batches(parsed: ParsedBundle, size: int) -> Iterator[tuple[WriteBatch, dict
 
 
 def write_rejects(rejects: list[Reject], target: Path) -> None:
-    """Write the reject report as CSV: file, line, column, reason, value."""
+    """Write the reject report as CSV: file, line, column, reason, value.
+
+    Text cells that a spreadsheet would run as a formula get a leading ``'``: the value column
+    repeats what the bundle said, and a bundle may come from anyone.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(["file", "line", "column", "reason", "value"])
         for reject in rejects:
-            writer.writerow([reject.file, reject.line, reject.column, reject.reason, reject.value])
+            writer.writerow(
+                [
+                    spreadsheet_safe(reject.file),
+                    reject.line,
+                    spreadsheet_safe(reject.column),
+                    spreadsheet_safe(reject.reason),
+                    spreadsheet_safe(reject.value),
+                ]
+            )

@@ -29,8 +29,34 @@ from pathlib import Path
 from typing import Final
 
 from graph.model import CompanyStatus, OfficerRole, SanctionList, SanctionStatus, Severity
+from graph.rules.schema import load_rules
 from loaders.bundle import BUNDLE_FILES
 from loaders.uscc import make_uscc
+from loaders.vocabulary import (
+    CITIES,
+    CITY_CUM,
+    COMPANY_LIST_CUM,
+    COMPANY_LISTS,
+    COMPOUND_SURNAMES,
+    FOREIGN,
+    GIVEN_FEMALE,
+    GIVEN_MALE,
+    HOLDING_INDUSTRY,
+    ID_CHECK,
+    ID_WEIGHTS,
+    INDUSTRIES,
+    INDUSTRY_CUM,
+    MARKET_BANS,
+    PENALTIES,
+    PERSON_LIST_CUM,
+    PERSON_LISTS,
+    ROADS,
+    SEVERITY_FINES,
+    SURNAME_CUM,
+    SURNAMES,
+    TRADE_CHARS,
+    City,
+)
 
 __all__ = ["COLUMNS", "REFERENCE_DAY", "generate_bundle"]
 
@@ -52,187 +78,6 @@ _YEAR: Final = 365
 Row = tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _City:
-    short: str
-    full: str
-    division: str
-    municipality: bool
-    districts: tuple[str, ...]
-
-
-_CITIES: Final = (
-    _City(
-        "上海",
-        "上海市",
-        "310000",
-        True,
-        ("浦东新区", "徐汇区", "静安区", "闵行区", "嘉定区", "青浦区"),
-    ),
-    _City(
-        "北京",
-        "北京市",
-        "110000",
-        True,
-        ("朝阳区", "海淀区", "丰台区", "通州区", "大兴区", "西城区"),
-    ),
-    _City(
-        "深圳",
-        "深圳市",
-        "440300",
-        False,
-        ("南山区", "福田区", "宝安区", "龙岗区", "罗湖区", "龙华区"),
-    ),
-    _City(
-        "广州",
-        "广州市",
-        "440100",
-        False,
-        ("天河区", "越秀区", "海珠区", "白云区", "番禺区", "南沙区"),
-    ),
-    _City(
-        "杭州",
-        "杭州市",
-        "330100",
-        False,
-        ("西湖区", "上城区", "拱墅区", "滨江区", "余杭区", "萧山区"),
-    ),
-    _City(
-        "成都",
-        "成都市",
-        "510100",
-        False,
-        ("锦江区", "武侯区", "青羊区", "成华区", "金牛区", "双流区"),
-    ),
-    _City("苏州", "苏州市", "320500", False, ("姑苏区", "吴中区", "相城区", "虎丘区", "吴江区")),
-    _City(
-        "南京",
-        "南京市",
-        "320100",
-        False,
-        ("玄武区", "秦淮区", "鼓楼区", "建邺区", "江宁区", "浦口区"),
-    ),
-    _City("武汉", "武汉市", "420100", False, ("江汉区", "武昌区", "洪山区", "江岸区", "汉阳区")),
-    _City("天津", "天津市", "120000", True, ("和平区", "河西区", "南开区", "滨海新区", "西青区")),
-    _City("重庆", "重庆市", "500000", True, ("渝中区", "江北区", "南岸区", "九龙坡区", "渝北区")),
-    _City("西安", "西安市", "610100", False, ("雁塔区", "碑林区", "未央区", "莲湖区", "长安区")),
-    _City("宁波", "宁波市", "330200", False, ("海曙区", "鄞州区", "江北区", "北仑区")),
-    _City("厦门", "厦门市", "350200", False, ("思明区", "湖里区", "集美区", "海沧区")),
-    _City("福州", "福州市", "350100", False, ("鼓楼区", "台江区", "仓山区", "晋安区")),
-    _City("青岛", "青岛市", "370200", False, ("市南区", "市北区", "黄岛区", "崂山区")),
-    _City("东莞", "东莞市", "441900", False, ("南城街道", "东城街道", "长安镇", "虎门镇")),
-)
-_CITY_CUM: Final = tuple(accumulate((14, 12, 11, 9, 8, 6, 6, 5, 5, 4, 4, 4, 3, 3, 2, 3, 2)))
-
-_ROADS: Final = (
-    "人民路", "建设路", "中山路", "解放路", "长江路", "科技路", "创业路", "新华路", "环城北路",
-    "滨江大道", "世纪大道", "工业园路", "金融街", "学府路", "高新大道", "复兴路", "和平路",
-    "光明路", "东风路", "青年路", "文化路", "迎宾大道", "春晓路", "湖滨路", "江南大道",
-)  # fmt: skip
-
-_TRADE_CHARS: Final = (
-    "恒盛鑫源宏达瑞丰金泰永兴汇通天诚博远嘉禾正信华安中联新创佳和明辉德润顺隆昌盈益凯腾飞"
-    "宇晟越邦卓峰海星云睿智弘泽康乐美景誉振立众合耀科翔锦富祥启航万豪鼎"
-)
-
-_INDUSTRIES: Final = (
-    ("贸易", "批发和零售业", 10),
-    ("商贸", "批发和零售业", 8),
-    ("科技", "科学研究和技术服务业", 10),
-    ("信息技术", "信息传输、软件和信息技术服务业", 6),
-    ("网络科技", "信息传输、软件和信息技术服务业", 6),
-    ("软件", "信息传输、软件和信息技术服务业", 3),
-    ("实业", "制造业", 5),
-    ("电子", "制造业", 4),
-    ("机械设备", "制造业", 3),
-    ("新材料", "制造业", 2),
-    ("食品", "制造业", 3),
-    ("建设工程", "建筑业", 5),
-    ("建筑装饰工程", "建筑业", 3),
-    ("物流", "交通运输、仓储和邮政业", 4),
-    ("供应链管理", "租赁和商务服务业", 4),
-    ("企业管理咨询", "租赁和商务服务业", 5),
-    ("人力资源", "租赁和商务服务业", 2),
-    ("文化传媒", "文化、体育和娱乐业", 4),
-    ("餐饮管理", "住宿和餐饮业", 3),
-    ("房地产开发", "房地产业", 2),
-    ("物业管理", "房地产业", 2),
-    ("医药", "批发和零售业", 2),
-    ("生物科技", "科学研究和技术服务业", 2),
-    ("环保科技", "水利、环境和公共设施管理业", 2),
-    ("教育科技", "教育", 2),
-    ("融资租赁", "金融业", 1),
-)
-_INDUSTRY_CUM: Final = tuple(accumulate(weight for _, _, weight in _INDUSTRIES))
-_HOLDING_INDUSTRY: Final = "租赁和商务服务业"
-
-_SURNAMES: Final = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
-    "魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾"
-)
-_SURNAME_CUM: Final = tuple(accumulate(max(1, 60 - i) for i in range(len(_SURNAMES))))
-_COMPOUND_SURNAMES: Final = ("欧阳", "司马", "上官", "诸葛", "司徒")
-_GIVEN_MALE: Final = "伟强磊军勇杰涛明超华建国平刚辉鹏斌宇浩俊峰志文龙海波东晨昊博凯健荣"
-_GIVEN_FEMALE: Final = "芳娜敏静丽艳娟霞秀玲婷雪琳慧颖倩洁燕萍红梅兰晶琴云欣怡佳悦思雯"
-_FOREIGN: Final = (
-    ("US", ("James", "Michael", "Robert", "Sarah", "Emily"), ("Miller", "Johnson", "Brown")),
-    ("GB", ("Oliver", "Emma", "William", "Charlotte"), ("Wilson", "Taylor", "Clarke", "Hughes")),
-    ("DE", ("Hans", "Katrin", "Stefan", "Julia"), ("Müller", "Schmidt", "Weber", "Fischer")),
-    ("SG", ("Wei Ming", "Hui Ling", "Jun Jie"), ("Tan", "Lim", "Ng", "Goh")),
-    ("JP", ("Kenji", "Yuki", "Takashi", "Haruka"), ("Tanaka", "Suzuki", "Sato", "Watanabe")),
-    ("KR", ("Min-jun", "Ji-woo", "Seo-yeon"), ("Kim", "Park", "Lee", "Choi")),
-    ("AU", ("Jack", "Chloe", "Liam"), ("Smith", "Walker", "Harris")),
-)
-
-_ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK: Final = "10X98765432"
-
-_COMPANY_LISTS: Final = (
-    (SanctionList.ADMIN_PENALTY, 45),
-    (SanctionList.ABNORMAL_OPERATION, 28),
-    (SanctionList.DISHONEST_JUDGMENT_DEBTOR, 11),
-    (SanctionList.MAJOR_TAX_VIOLATION, 6),
-    (SanctionList.SERIOUS_DISHONEST, 6),
-    (SanctionList.MARKET_BAN, 4),
-)
-_COMPANY_LIST_CUM: Final = tuple(accumulate(weight for _, weight in _COMPANY_LISTS))
-_PERSON_LISTS: Final = (
-    (SanctionList.DISHONEST_JUDGMENT_DEBTOR, 70),
-    (SanctionList.MARKET_BAN, 18),
-    (SanctionList.ADMIN_PENALTY, 12),
-)
-_PERSON_LIST_CUM: Final = tuple(accumulate(weight for _, weight in _PERSON_LISTS))
-
-_PENALTIES: Final = (
-    ("市场监督管理局", "《中华人民共和国广告法》第五十五条", "发布虚假广告，欺骗、误导消费者"),
-    ("市场监督管理局", "《中华人民共和国产品质量法》第四十九条", "生产、销售不符合国家标准的产品"),
-    ("市场监督管理局", "《中华人民共和国食品安全法》第一百二十四条", "经营超过保质期的食品"),
-    ("市场监督管理局", "《中华人民共和国反不正当竞争法》第二十条", "对商品作虚假的商业宣传"),
-    ("生态环境局", "《中华人民共和国大气污染防治法》第九十九条", "超标排放大气污染物"),
-    (
-        "应急管理局",
-        "《中华人民共和国安全生产法》第九十七条",
-        "未按照规定对从业人员进行安全生产培训",
-    ),
-    ("消防救援支队", "《中华人民共和国消防法》第六十条", "消防设施、器材未保持完好有效"),
-    (
-        "住房和城乡建设局",
-        "《建设工程质量管理条例》第六十四条",
-        "施工中偷工减料，使用不合格建筑材料",
-    ),
-    ("税务局", "《中华人民共和国税收征收管理法》第六十二条", "未按照规定的期限办理纳税申报"),
-)
-_MARKET_BANS: Final = (
-    ("国家市场监督管理总局", "《中华人民共和国食品安全法》第一百三十五条"),
-    ("中国证券监督管理委员会", "《证券市场禁入规定》第五条"),
-    ("国家药品监督管理局", "《中华人民共和国药品管理法》第一百一十八条"),
-)
-_SEVERITY_FINES: Final = {
-    Severity.MINOR: (500, 20_000, 100),
-    Severity.GENERAL: (20_000, 200_000, 1_000),
-    Severity.SERIOUS: (200_000, 5_000_000, 10_000),
-}
-"""Fine range in CNY (low, high, rounding step) for an administrative penalty of each severity."""
 _MIN_PUBLICITY_DAYS: Final = {Severity.MINOR: 0, Severity.GENERAL: 91, Severity.SERIOUS: _YEAR}
 _MAX_PUBLICITY_DAYS: Final = {
     Severity.MINOR: 91,
@@ -281,7 +126,7 @@ class _Company:
     id: str
     name: str
     trade: str
-    city: _City
+    city: City
     founded: int
     dissolved: int | None = None
     status: CompanyStatus = CompanyStatus.ACTIVE
@@ -304,9 +149,9 @@ class _Generator:
     appearances: list[int] = field(default_factory=list)
     nominees: list[int] = field(default_factory=list)
     nominee_cum: list[float] = field(default_factory=list)
-    agent_addresses: list[tuple[str, _City]] = field(default_factory=list)
+    agent_addresses: list[tuple[str, City]] = field(default_factory=list)
     agent_cum: list[float] = field(default_factory=list)
-    shared_addresses: dict[int, tuple[str, _City]] = field(default_factory=dict)
+    shared_addresses: dict[int, tuple[str, City]] = field(default_factory=dict)
     group_pool: list[int] = field(default_factory=list)
     used_ids: set[str] = field(default_factory=set)
     used_names: set[str] = field(default_factory=set)
@@ -321,17 +166,17 @@ class _Generator:
         birth_year = rng.randint(1950, 2001)
         national_id = ""
         if rng.random() < 0.03:
-            nationality, firsts, lasts = _FOREIGN[rng.randrange(len(_FOREIGN))]
+            nationality, firsts, lasts = FOREIGN[rng.randrange(len(FOREIGN))]
             name = f"{rng.choice(firsts)} {rng.choice(lasts)}"
         else:
             nationality = "CN"
             surname = (
-                rng.choice(_COMPOUND_SURNAMES)
+                rng.choice(COMPOUND_SURNAMES)
                 if rng.random() < 0.01
-                else rng.choices(_SURNAMES, cum_weights=_SURNAME_CUM)[0]
+                else rng.choices(SURNAMES, cum_weights=SURNAME_CUM)[0]
             )
             female = rng.random() < 0.35
-            chars = _GIVEN_FEMALE if female else _GIVEN_MALE
+            chars = GIVEN_FEMALE if female else GIVEN_MALE
             given = rng.choice(chars) + (rng.choice(chars) if rng.random() < 0.7 else "")
             name = surname + given
             if rng.random() < 0.5:
@@ -343,14 +188,14 @@ class _Generator:
     def national_id(self, birth_year: int, female: bool) -> str:
         """A synthetic resident ID number (GB 11643) with a valid ISO 7064 MOD 11-2 check."""
         rng = self.rng
-        city = rng.choices(_CITIES, cum_weights=_CITY_CUM)[0]
+        city = rng.choices(CITIES, cum_weights=CITY_CUM)[0]
         birthday = date(birth_year, 1, 1) + timedelta(days=rng.randrange(365))
         sequence = rng.randrange(500) * 2 + (0 if female else 1)
         # Municipalities (division "xx0000") number their districts "xx01nn".
         prefix = city.division[:2] + "01" if city.division[2:4] == "00" else city.division[:4]
         body = f"{prefix}{rng.randint(1, 9):02d}{birthday:%Y%m%d}{sequence:03d}"
-        total = sum(int(char) * weight for char, weight in zip(body, _ID_WEIGHTS, strict=True))
-        return body + _ID_CHECK[total % 11]
+        total = sum(int(char) * weight for char, weight in zip(body, ID_WEIGHTS, strict=True))
+        return body + ID_CHECK[total % 11]
 
     def pick_person(self, exclude: Sequence[int] = ()) -> int:
         """An officer or owner: mostly someone new, sometimes a nominee or a known entrepreneur."""
@@ -373,12 +218,10 @@ class _Generator:
 
     # -- addresses -----------------------------------------------------------------------------
 
-    def new_address(self, city: _City, suffix: str = "") -> str:
+    def new_address(self, city: City, suffix: str = "") -> str:
         rng = self.rng
         aid = f"A{len(self.rows['addresses.csv']) + 1:08d}"
-        text = (
-            f"{city.full}{rng.choice(city.districts)}{rng.choice(_ROADS)}{rng.randint(1, 2999)}号"
-        )
+        text = f"{city.full}{rng.choice(city.districts)}{rng.choice(ROADS)}{rng.randint(1, 2999)}号"
         if suffix:
             text += suffix
         elif rng.random() < 0.6:
@@ -386,7 +229,7 @@ class _Generator:
         self.rows["addresses.csv"].append((aid, text, city.full))
         return aid
 
-    def pick_address(self) -> tuple[str, _City]:
+    def pick_address(self) -> tuple[str, City]:
         rng = self.rng
         draw = rng.random()
         if draw < 0.07:
@@ -394,11 +237,11 @@ class _Generator:
         if draw < 0.27:
             slot = rng.randrange(max(1, self.n_companies // 15))
             if slot not in self.shared_addresses:
-                city = rng.choices(_CITIES, cum_weights=_CITY_CUM)[0]
+                city = rng.choices(CITIES, cum_weights=CITY_CUM)[0]
                 floor = f"{rng.randint(1, 30)}层"
                 self.shared_addresses[slot] = (self.new_address(city, floor), city)
             return self.shared_addresses[slot]
-        city = rng.choices(_CITIES, cum_weights=_CITY_CUM)[0]
+        city = rng.choices(CITIES, cum_weights=CITY_CUM)[0]
         return self.new_address(city), city
 
     # -- companies -----------------------------------------------------------------------------
@@ -407,7 +250,7 @@ class _Generator:
         rng = self.rng
         n_agents = max(2, self.n_companies // 5000)
         for _ in range(n_agents):
-            city = rng.choices(_CITIES, cum_weights=_CITY_CUM)[0]
+            city = rng.choices(CITIES, cum_weights=CITY_CUM)[0]
             suffix = f"{rng.randint(1, 9)}幢{rng.randint(1, 6)}层（集中登记地）"
             self.agent_addresses.append((self.new_address(city, suffix), city))
         self.agent_cum = list(accumulate(1 / (rank + 1) for rank in range(n_agents)))
@@ -415,11 +258,11 @@ class _Generator:
         self.nominees = [self.new_person() for _ in range(n_nominees)]
         self.nominee_cum = list(accumulate(1 / (rank + 1) ** 1.1 for rank in range(n_nominees)))
 
-    def company_name(self, city: _City, trade: str, phrase: str, holding: bool) -> str:
+    def company_name(self, city: City, trade: str, phrase: str, holding: bool) -> str:
         rng = self.rng
         for attempt in range(50):
             if attempt:
-                trade = rng.choice(_TRADE_CHARS) + rng.choice(_TRADE_CHARS)
+                trade = rng.choice(TRADE_CHARS) + rng.choice(TRADE_CHARS)
             if holding:
                 name = city.short + trade + rng.choice(("投资控股有限公司", "集团有限公司"))
             else:
@@ -444,10 +287,10 @@ class _Generator:
         if parent is not None and rng.random() < 0.6:
             trade = parent.trade  # group members share the parent's trade name (字号)
         else:
-            trade = rng.choice(_TRADE_CHARS) + rng.choice(_TRADE_CHARS)
-        phrase, industry, _ = rng.choices(_INDUSTRIES, cum_weights=_INDUSTRY_CUM)[0]
+            trade = rng.choice(TRADE_CHARS) + rng.choice(TRADE_CHARS)
+        phrase, industry, _ = rng.choices(INDUSTRIES, cum_weights=INDUSTRY_CUM)[0]
         if holding:
-            industry = _HOLDING_INDUSTRY
+            industry = HOLDING_INDUSTRY
         name = self.company_name(city, trade, phrase, holding)
         # Organisation codes of the "MA..." shape exist only since the 2015 registration reform.
         modern = founded >= _USCC_REFORM and rng.random() < 0.95
@@ -681,7 +524,7 @@ class _Generator:
 
     # -- sanctions -----------------------------------------------------------------------------
 
-    def authority(self, sanction_list: SanctionList, city: _City, office: str = "") -> str:
+    def authority(self, sanction_list: SanctionList, city: City, office: str = "") -> str:
         rng = self.rng
         if sanction_list is SanctionList.DISHONEST_JUDGMENT_DEBTOR:
             if city.municipality or rng.random() < 0.6:
@@ -697,7 +540,7 @@ class _Generator:
         self,
         subject: str,
         sanction_list: SanctionList,
-        city: _City,
+        city: City,
         lo: int,
         hi: int,
         decided: int | None = None,
@@ -707,15 +550,15 @@ class _Generator:
             decided = rng.randint(lo, hi)
         start = min(decided + rng.randint(0, 15), _LAST_DAY)
         severity = (
-            sanction_list.default_severity
+            load_rules(None).catalogue.list_entry(sanction_list).default_severity
             or rng.choices((Severity.MINOR, Severity.GENERAL, Severity.SERIOUS), (50, 35, 15))[0]
         )
         fine = ""
         end: int | None = None
         office = ""
         if sanction_list is SanctionList.ADMIN_PENALTY:
-            office, basis, description = rng.choice(_PENALTIES)
-            low, high, step = _SEVERITY_FINES[severity]
+            office, basis, description = rng.choice(PENALTIES)
+            low, high, step = SEVERITY_FINES[severity]
             fine = str(rng.randint(low // step, high // step) * step)
             description = f"{description}，罚款人民币{fine}元"
             if rng.random() < 0.5:
@@ -750,7 +593,7 @@ class _Generator:
             if rng.random() < 0.5:
                 end = start + 2 * _YEAR
         else:
-            office, basis = rng.choice(_MARKET_BANS)
+            office, basis = rng.choice(MARKET_BANS)
             years = rng.choice((1, 3, 5, 10, 0))
             end = start + years * _YEAR if years else None
             description = f"{years}年内市场禁入" if years else "终身市场禁入"
@@ -793,7 +636,7 @@ class _Generator:
 
     def add_sanctions(self) -> None:
         rng = self.rng
-        forced = [sanction_list for sanction_list, _ in _COMPANY_LISTS]
+        forced = [sanction_list for sanction_list, _ in COMPANY_LISTS]
         for company in self.companies:
             lo = max(company.founded + 30, _FIRST_SANCTION)
             hi = min(company.dissolved or _LAST_DAY, _LAST_DAY) - 1
@@ -807,7 +650,7 @@ class _Generator:
             elif forced:
                 chosen = forced.pop()  # every list appears even in a small bundle
             else:
-                chosen = rng.choices(_COMPANY_LISTS, cum_weights=_COMPANY_LIST_CUM)[0][0]
+                chosen = rng.choices(COMPANY_LISTS, cum_weights=COMPANY_LIST_CUM)[0][0]
             if chosen is SanctionList.ADMIN_PENALTY and rng.random() < 0.2 and hi - lo > _YEAR:
                 # A repeat offender: three or four fines within two years (a market-ban candidate).
                 first = rng.randint(lo, hi - _YEAR)
@@ -819,16 +662,57 @@ class _Generator:
             serious = (SanctionList.SERIOUS_DISHONEST, SanctionList.DISHONEST_JUDGMENT_DEBTOR)
             if chosen in serious and rng.random() < 0.3:
                 self.sanction(company.id, SanctionList.ABNORMAL_OPERATION, company.city, lo, hi)
-        forced_persons = [sanction_list for sanction_list, _ in _PERSON_LISTS]
+        forced_persons = [sanction_list for sanction_list, _ in PERSON_LISTS]
         for person in self.person_ids:
             if rng.random() >= 0.005:
                 continue
             if forced_persons:
                 chosen = forced_persons.pop()
             else:
-                chosen = rng.choices(_PERSON_LISTS, cum_weights=_PERSON_LIST_CUM)[0][0]
-            city = rng.choices(_CITIES, cum_weights=_CITY_CUM)[0]
+                chosen = rng.choices(PERSON_LISTS, cum_weights=PERSON_LIST_CUM)[0][0]
+            city = rng.choices(CITIES, cum_weights=CITY_CUM)[0]
             self.sanction(person, chosen, city, _FIRST_SANCTION, _LAST_DAY - 1)
+
+    def add_commitments(self) -> None:
+        """Credit commitments of one company in ten: mostly kept, some pending or overdue, a few
+        broken (the loader writes their COMMITMENT_BREACH records)."""
+        rng = self.rng
+        kinds = ("TAX_DECLARATION", "NOTIFICATION_PERMIT", "PROACTIVE", "INDUSTRY")
+        agencies = ("税务局", "市场监督管理局", "人力资源和社会保障局", "生态环境局")
+        rows = self.rows["commitments.csv"]
+        for company in self.companies:
+            lo = max(company.founded + 30, _FIRST_SANCTION)
+            hi = min(company.dissolved or _LAST_DAY, _LAST_DAY) - 1
+            if lo >= hi or rng.random() >= 0.1:
+                continue
+            for _ in range(rng.randint(1, 2)):
+                made = rng.randint(lo, hi)
+                due = made + rng.choice((30, 90, 180, 365))
+                kind = rng.choice(kinds)
+                agency = f"{company.city.short}{rng.choice(agencies)}"
+                draw = rng.random()
+                verified: int | None = None
+                outcome, severity = "pending", ""
+                if draw < 0.8 and min(due, _LAST_DAY) > made:
+                    verified = rng.randint(made + 1, min(due, _LAST_DAY))
+                    outcome = "kept" if draw < 0.74 else "broken"
+                    if outcome == "broken":
+                        severity = rng.choice(("minor", "general", "general", "serious"))
+                cid = f"K{len(rows) + 1:08d}"
+                rows.append(
+                    (
+                        cid,
+                        company.id,
+                        kind,
+                        agency,
+                        f"{kind.lower()} {date.fromordinal(made).year}",
+                        _iso(made),
+                        _iso(due),
+                        _iso(verified),
+                        outcome,
+                        severity,
+                    )
+                )
 
     # -- driver --------------------------------------------------------------------------------
 
@@ -845,6 +729,7 @@ class _Generator:
         self.add_cycles()
         self.rows["ownership.csv"] = [tuple(row) for row in self.ownership]
         self.add_sanctions()
+        self.add_commitments()
 
 
 def generate_bundle(out_dir: Path, companies: int, seed: int = 0) -> dict[str, int]:

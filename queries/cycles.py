@@ -9,35 +9,39 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from graph.errors import InvalidInput, NotFound
-from graph.model import Company, Direction, LinkType, Person
+from graph.explain import Path, PathLink
+from graph.model import Direction, LinkType
 from graph.ownership import MAX_HOPS, HoldingIndex, cycles_through
 from graph.store import GraphReader, Step
-from queries.paths import PathLink, entity_json, link_json
 
-__all__ = ["Cycle", "cycle_json", "ownership_cycles"]
+__all__ = ["Cycle", "cycle_of", "ownership_cycles"]
 
 
 @dataclass(frozen=True, slots=True)
 class Cycle:
-    """A circular holding: ``nodes[i]`` holds shares of ``nodes[i + 1]``, the last of the first.
+    """A circular holding: ``path`` starts and ends at the cycle's smallest id, each node holding
+    shares of the next.
 
-    ``links`` has one link per node (the last one closes the circle). ``share`` is the product
-    of the shares around the circle in percent (what a company ends up holding of itself through
-    it), None when a link records no share.
+    ``share`` is the product of the shares around the circle in percent (what a company ends up
+    holding of itself through it), None when a link records no share.
     """
 
-    nodes: tuple[Company | Person, ...]
-    links: tuple[PathLink, ...]
+    path: Path
     share: float | None
 
     @property
     def ids(self) -> tuple[str, ...]:
-        return tuple(node.id for node in self.nodes)
+        """The members of the cycle, each once, in holding order."""
+        return self.path.nodes[:-1]
+
+    @property
+    def length(self) -> int:
+        return self.path.hops
 
 
 def ownership_cycles(
@@ -66,7 +70,7 @@ def ownership_cycles(
     Examples
     --------
     >>> from graph.memory import MemoryStore
-    >>> from graph.model import Ownership
+    >>> from graph.model import Company, Ownership
     >>> from graph.store import WriteBatch
     >>> store = MemoryStore()
     >>> _ = store.write(WriteBatch(
@@ -86,32 +90,22 @@ def ownership_cycles(
             raise NotFound(f"no entity with id {entity_id!r}")
         raise InvalidInput(f"{entity_id!r} is not a company or a person")
     index = HoldingIndex(sub.ownerships)
-    cycles: list[Cycle] = []
-    for ids in cycles_through(entity_id, index, max_length=max_length, limit=limit):
-        links: list[PathLink] = []
-        shares: list[float] = []
-        for a, b in itertools.pairwise((*ids, ids[0])):
-            held = index.holdings[a][b]
-            if (a, b) in index.unshared and held == 0.0:
-                links.append(PathLink(LinkType.OWNS, a, b))
-            else:
-                links.append(PathLink(LinkType.OWNS, a, b, share=held))
-                shares.append(held)
-        share = math.prod(s / 100.0 for s in shares) * 100.0 if len(shares) == len(ids) else None
-        nodes = []
-        for node_id in ids:
-            node = sub.nodes[node_id]
-            assert isinstance(node, (Company, Person))
-            nodes.append(node)
-        cycles.append(Cycle(nodes=tuple(nodes), links=tuple(links), share=share))
-    return cycles
+    return [
+        cycle_of(ids, index)
+        for ids in cycles_through(entity_id, index, max_length=max_length, limit=limit)
+    ]
 
 
-def cycle_json(cycle: Cycle) -> dict[str, Any]:
-    """A :class:`Cycle` as ``{"nodes", "links", "length", "share"}`` (camelCase like GraphQL)."""
-    return {
-        "nodes": [entity_json(node) for node in cycle.nodes],
-        "links": [link_json(link) for link in cycle.links],
-        "length": len(cycle.links),
-        "share": round(cycle.share, 9) if cycle.share is not None else None,
-    }
+def cycle_of(ids: Sequence[str], index: HoldingIndex) -> Cycle:
+    """The :class:`Cycle` through ``ids`` (each holding the next, the last the first)."""
+    links: list[PathLink] = []
+    shares: list[float] = []
+    for a, b in itertools.pairwise((*ids, ids[0])):
+        held = index.holdings[a][b]
+        if (a, b) in index.unshared and held == 0.0:
+            links.append(PathLink(LinkType.OWNS, a, b))
+        else:
+            links.append(PathLink(LinkType.OWNS, a, b, share=held))
+            shares.append(held)
+    share = math.prod(s / 100.0 for s in shares) * 100.0 if len(shares) == len(ids) else None
+    return Cycle(Path((*ids, ids[0]), tuple(links)), share)

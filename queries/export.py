@@ -58,8 +58,10 @@ def _attributes(item: Node | Link, skip: frozenset[str]) -> dict[str, _Attr]:
 
 
 def _scalar(value: object) -> _Attr | None:
-    if value is None:
+    if value is None or value == ():
         return None
+    if isinstance(value, tuple):
+        return "; ".join(str(v) for v in value)  # aliases, identifiers: one string attribute
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, date):
@@ -76,8 +78,9 @@ def neighbourhood_graph(
 ) -> nx.MultiDiGraph[str]:
     """The neighbourhood of ``entity_id`` up to ``hops`` links as a networkx MultiDiGraph.
 
-    Nodes carry ``label`` (Company, Person, Address, Sanction), ``name`` and their properties;
-    edges carry ``type`` and the link's properties, keyed by the link's natural key.
+    Nodes carry ``label`` (their name, what graph tools show), ``type`` (Company, Person,
+    Address, Sanction), ``name`` and their properties; edges carry ``type`` and the link's
+    properties, keyed by the link's natural key.
 
     Examples
     --------
@@ -107,11 +110,15 @@ def neighbourhood_graph(
         attrs = _attributes(node, frozenset({"id"}))
         if "text" in attrs:
             attrs["name"] = attrs["text"]
-        graph.add_node(node_id, label=node.label.value, **attrs)
+        # Gephi and yEd show ``label``: the name (an address's text), the kind goes in ``type``.
+        label = str(attrs.get("name") or node_id)
+        graph.add_node(node_id, **{**attrs, "label": label, "type": node.label.value})
     for sanction_id in sorted(sub.sanctions):
         sanction = sub.sanctions[sanction_id]
         attrs = _attributes(sanction, frozenset({"id"}))
-        graph.add_node(sanction_id, label=sanction.label.value, name=sanction.list.value, **attrs)
+        name = f"{sanction.list} {sanction_id}"
+        shown = {"name": name, "label": name, "type": sanction.label.value}
+        graph.add_node(sanction_id, **{**attrs, **shown})
         graph.add_edge(
             sanction_id, sanction.subject_id, key=f"SANCTIONED|{sanction_id}", type="SANCTIONED"
         )
@@ -132,8 +139,13 @@ def to_graphml(graph: nx.MultiDiGraph[str]) -> bytes:
 
 
 def to_cytoscape(graph: nx.MultiDiGraph[str]) -> dict[str, Any]:
-    """The cytoscape.js JSON document (``networkx.cytoscape_data``) for Cytoscape."""
+    """The cytoscape.js JSON document (``networkx.cytoscape_data``) for Cytoscape.
+
+    The graph-level ``data`` is a mapping (``{"entity": ..., "as_of": ..., "hops": ...}``), as
+    cytoscape.js expects, not networkx's list of pairs; ``networkx.cytoscape_graph`` reads either.
+    """
     document: dict[str, Any] = nx.cytoscape_data(graph)
+    document["data"] = dict(graph.graph)
     return document
 
 

@@ -10,18 +10,21 @@ Percentages throughout (0-100), as in the input and in spec/GRAPHQL.md.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
 from graph.errors import InvalidInput, NotFound
+from graph.explain import Path, PathLink, path_node_ids
 from graph.model import (
     Company,
     Direction,
+    Link,
     LinkType,
     Officer,
     OfficerRole,
+    Ownership,
     Person,
 )
 from graph.ownership import (
@@ -38,26 +41,19 @@ from graph.ownership import (
     depths,
     ownership_paths,
 )
-from graph.store import GraphReader, Step, Subgraph
-from queries.paths import Path, PathLink, entity_json, path_json
+from graph.store import CLOSURE_HOPS, GraphReader, Step, Subgraph
 
 __all__ = [
-    "CLOSURE_HORIZON",
     "BeneficialOwner",
     "ClosureDirection",
     "EffectiveHolding",
     "OwnershipReport",
-    "beneficial_owner_json",
     "beneficial_owners",
-    "data_issue_json",
-    "effective_holding_json",
     "extract_closure",
     "ownership_closure",
     "ownership_report",
 ]
 
-CLOSURE_HORIZON = 64
-"""Hops per extraction; a closure reaching this far is continued from its edge."""
 
 _ACTUAL = frozenset({OfficerRole.ACTUAL_CONTROLLER})
 
@@ -77,6 +73,12 @@ class BeneficialOwner:
     effective_share: float
     controls: bool
     paths: list[Path]
+    effective_share_max: float | None = None
+    """The effective share computed on the maximums of share ranges (None: the same as
+    ``effective_share``, as for exact shares)."""
+    possible: bool = False
+    """Listed only because the maximum reaches the threshold: a *possible* beneficial owner
+    (spec INTEROP.md "Ranges")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,33 +98,41 @@ class OwnershipReport:
     company: Company
     owners: list[BeneficialOwner]
     issues: list[DataIssue] = field(default_factory=list)
+    nodes: dict[str, Company | Person] = field(default_factory=dict)
+    """The entities on the owners' paths, by id (to name them)."""
+    stated: list[Ownership] = field(default_factory=list)
+    """Indirect interests in the company as a source stated them (BODS ``indirect``), shown
+    beside the computed shares and never added into them."""
 
 
 def extract_closure(
     store: GraphReader,
-    entity_id: str,
+    entity_ids: str | Iterable[str],
     as_of: date | None,
     *,
     upward: bool = True,
 ) -> Subgraph:
-    """The whole ownership closure of ``entity_id`` (upward: its owners, theirs, ...; downward:
-    what it holds, ...) with the ``actual_controller`` positions met on the way.
+    """The whole ownership closure of ``entity_ids`` (one id or several; upward: their owners,
+    theirs, ...; downward: what they hold, ...) with the ``actual_controller`` positions met on
+    the way.
 
-    One store call, plus one more per :data:`CLOSURE_HORIZON` hops of depth (rare). The seed is in
-    the result's nodes when it exists.
+    One store call for any number of seeds, plus one more per :data:`CLOSURE_HOPS` hops of
+    depth (rare). The seeds are in the result's nodes when they exist. The closure of several
+    seeds is the union of their closures: whatever is computed for one of them over it (shares,
+    control) equals what its own closure gives, since a closure is closed under the walk.
     """
     direction = Direction.IN if upward else Direction.OUT
     steps = [Step(LinkType.OWNS, direction), Step(LinkType.OFFICER_OF, direction, _ACTUAL)]
     result = Subgraph()
-    seeds = [entity_id]
+    seeds = [entity_ids] if isinstance(entity_ids, str) else sorted(set(entity_ids))
     expanded: set[str] = set()
     while seeds:
-        part = store.neighbourhood(seeds, steps=steps, hops=CLOSURE_HORIZON, as_of=as_of)
+        part = store.neighbourhood(seeds, steps=steps, hops=CLOSURE_HOPS, as_of=as_of)
         result.merge(part)
         reach = _distances(part, seeds, upward)
-        expanded.update(node for node, hops in reach.items() if hops < CLOSURE_HORIZON)
+        expanded.update(node for node, hops in reach.items() if hops < CLOSURE_HOPS)
         seeds = sorted(
-            node for node, hops in reach.items() if hops >= CLOSURE_HORIZON and node not in expanded
+            node for node, hops in reach.items() if hops >= CLOSURE_HOPS and node not in expanded
         )
     return result
 
@@ -183,20 +193,56 @@ def ownership_report(
     persons = {node_id for node_id, node in sub.nodes.items() if isinstance(node, Person)}
     shares = EffectiveOwnership(index, max_hops=max_hops, keep=persons).shares_of(company_id)
     controllers = controllers_of(company_id, index, officers)
+    highs = _upper_shares(ownerships, company_id, persons, max_hops)
     owners: list[BeneficialOwner] = []
     for person_id in sorted(persons):
         share = shares.get(person_id, 0.0)
+        high = share if highs is None else max(share, highs.get(person_id, 0.0))
         controls = person_id in controllers
-        if not controls and (share <= 0.0 or share < threshold - EPSILON):
+        sure = share > 0.0 and share >= threshold - EPSILON
+        possible = not sure and not controls and high > 0.0 and high >= threshold - EPSILON
+        if not controls and not sure and not possible:
             continue
         person = sub.nodes[person_id]
         assert isinstance(person, Person)
         paths = _explain(sub, index, officers, person_id, company_id, controls, max_hops, max_paths)
-        owners.append(BeneficialOwner(person, share, controls, paths))
+        owners.append(
+            BeneficialOwner(
+                person,
+                share,
+                controls,
+                paths,
+                effective_share_max=None if highs is None else high,
+                possible=possible,
+            )
+        )
     owners.sort(key=lambda o: (-o.effective_share, not o.controls, o.person.id))
     companies = sorted(n for n, node in sub.nodes.items() if isinstance(node, Company))
     issues = data_issues(index, companies, ownerships)
-    return OwnershipReport(company=company, owners=owners, issues=issues)
+    on_paths = path_node_ids(path for owner in owners for path in owner.paths)
+    nodes = {
+        node_id: node
+        for node_id in on_paths
+        if isinstance(node := sub.nodes.get(node_id), (Company, Person))
+    }
+    stated = store.neighbourhood(
+        [company_id], steps=[Step(LinkType.OWNS, Direction.IN, stated=True)], hops=1, as_of=as_of
+    ).ownerships
+    stated.sort(key=lambda link: link.key)
+    return OwnershipReport(
+        company=company, owners=owners, issues=issues, nodes=nodes, stated=stated
+    )
+
+
+def _upper_shares(
+    ownerships: list[Ownership], company_id: str, persons: set[str], max_hops: int
+) -> dict[str, float] | None:
+    """Effective shares on the maximums of the share ranges, or None when no link has a range
+    (then they equal the shares computed on the minimums, and nothing more is computed)."""
+    if not any(o.share is None and o.share_max is not None for o in ownerships):
+        return None
+    upper = HoldingIndex(ownerships, upper=True)
+    return EffectiveOwnership(upper, max_hops=max_hops, keep=persons).shares_of(company_id)
 
 
 def beneficial_owners(
@@ -280,25 +326,39 @@ def _explain(
         chain = control_path(person_id, company_id, index, officers)
         if chain is not None and chain not in chains:
             chains.append(chain)
-    return [_path(sub, index, chain) for chain in chains]
+    by_pair = _links_by_pair(sub)
+    return [_path(by_pair, index, chain) for chain in chains]
 
 
-def _path(sub: Subgraph, index: HoldingIndex, chain: list[str]) -> Path:
+def _links_by_pair(sub: Subgraph) -> dict[tuple[str, str, bool], list[Link]]:
+    """Stored links by (source, target, is an actual-controller position)."""
+    found: dict[tuple[str, str, bool], list[Link]] = {}
+    for link in sub.links.values():
+        if isinstance(link, Ownership):
+            found.setdefault((link.owner_id, link.company_id, False), []).append(link)
+        elif isinstance(link, Officer) and link.role is OfficerRole.ACTUAL_CONTROLLER:
+            found.setdefault((link.person_id, link.company_id, True), []).append(link)
+    return found
+
+
+def _path(
+    by_pair: Mapping[tuple[str, str, bool], list[Link]], index: HoldingIndex, chain: list[str]
+) -> Path:
+    """The ownership (or actual-control) chain as a path. A step backed by one stored link
+    shows that link with its dates; parallel holdings of one pair show their summed share."""
     links: list[PathLink] = []
     for a, b in itertools.pairwise(chain):
         held = index.holdings.get(a, {}).get(b)
-        if held is not None and (held > 0.0 or (a, b) not in index.unshared):
-            links.append(PathLink(LinkType.OWNS, a, b, share=held))
-        elif held is not None:
-            links.append(PathLink(LinkType.OWNS, a, b))
-        else:
+        stored = by_pair.get((a, b, held is None), [])
+        if len(stored) == 1:
+            links.append(PathLink.of(stored[0]))
+        elif held is None:
             links.append(PathLink(LinkType.OFFICER_OF, a, b, role=OfficerRole.ACTUAL_CONTROLLER))
-    nodes = []
-    for node_id in chain:
-        node = sub.nodes[node_id]
-        assert isinstance(node, (Company, Person))
-        nodes.append(node)
-    return Path(nodes=tuple(nodes), links=tuple(links))
+        elif held > 0.0 or (a, b) not in index.unshared:
+            links.append(PathLink(LinkType.OWNS, a, b, share=held))
+        else:
+            links.append(PathLink(LinkType.OWNS, a, b))
+    return Path(nodes=tuple(chain), links=tuple(links))
 
 
 def ownership_closure(
@@ -363,45 +423,3 @@ def ownership_closure(
         found.append(EffectiveHolding(node, share, controls, hops))
     found.sort(key=lambda h: (-h.effective_share, h.depth, h.entity.id))
     return found
-
-
-# -- JSON (camelCase, as in spec/GRAPHQL.md) ---------------------------------------------------
-
-
-def _percent(value: float) -> float:
-    return round(value, 9)
-
-
-def beneficial_owner_json(owner: BeneficialOwner) -> dict[str, Any]:
-    """A :class:`BeneficialOwner` as GraphQL ``BeneficialOwner``.
-
-    >>> beneficial_owner_json(BeneficialOwner(Person("P", "Li"), 30.0000000001, False, []))
-    {'person': {'id': 'P', 'name': 'Li', 'kind': 'PERSON'}, 'effectiveShare': 30.0, \
-'controls': False, 'paths': []}
-    """
-    return {
-        "person": entity_json(owner.person),
-        "effectiveShare": _percent(owner.effective_share),
-        "controls": owner.controls,
-        "paths": [path_json(path) for path in owner.paths],
-    }
-
-
-def effective_holding_json(holding: EffectiveHolding) -> dict[str, Any]:
-    """An :class:`EffectiveHolding` as GraphQL ``EffectiveHolding``."""
-    return {
-        "entity": entity_json(holding.entity),
-        "effectiveShare": _percent(holding.effective_share),
-        "controls": holding.controls,
-        "depth": holding.depth,
-    }
-
-
-def data_issue_json(issue: DataIssue) -> dict[str, Any]:
-    """A :class:`graph.ownership.DataIssue` as ``{"kind", "entityId", "detail", "value"}``."""
-    return {
-        "kind": issue.kind.value,
-        "entityId": issue.entity_id,
-        "detail": issue.detail,
-        "value": issue.value,
-    }

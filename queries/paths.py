@@ -11,21 +11,22 @@ hundreds of positions) would make the extraction explode: a node with more links
 ``supernode_degree`` is kept, with its links, but its neighbours are not expanded further. The
 result says which nodes were capped, so a missing path can be told from a truncated search.
 
-This module also holds the :class:`Path` and :class:`PathLink` values (GraphQL ``Path``,
-``PathLink``) and the JSON forms of entities and paths that the other queries share.
+Paths are :class:`graph.explain.Path` values (ids and typed links); :class:`PathSearch` also holds
+the nodes on them, so that whoever shows a path can name them without another read.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TypeAlias
 
 import networkx as nx
 
 from graph.errors import InvalidInput, NotFound
+from graph.explain import Path, PathLink, path_node_ids
 from graph.model import (
     PRINCIPAL_ROLES,
     Address,
@@ -40,19 +41,7 @@ from graph.model import (
 )
 from graph.store import GraphReader, Step, Subgraph
 
-__all__ = [
-    "PATH_STEPS",
-    "Path",
-    "PathLink",
-    "PathSearch",
-    "capped_json",
-    "entity_json",
-    "find_paths",
-    "link_json",
-    "link_of",
-    "path_json",
-    "paths_between",
-]
+__all__ = ["PATH_STEPS", "PathNode", "PathSearch", "find_paths", "paths_between"]
 
 PATH_STEPS: tuple[Step, ...] = (
     Step(LinkType.OWNS, Direction.BOTH),
@@ -61,33 +50,8 @@ PATH_STEPS: tuple[Step, ...] = (
 )
 """The links a path may use, either way."""
 
-PathNode = Company | Person | Address
-
-
-@dataclass(frozen=True, slots=True)
-class PathLink:
-    """One link of a path, in its own direction (``source`` -> ``target``; JSON ``from``/``to``)."""
-
-    type: LinkType
-    source: str
-    target: str
-    role: OfficerRole | None = None
-    share: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Path:
-    """Nodes in walking order and the links between consecutive ones (``len(nodes) - 1``)."""
-
-    nodes: tuple[PathNode, ...]
-    links: tuple[PathLink, ...]
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return tuple(node.id for node in self.nodes)
-
-    def __len__(self) -> int:
-        return len(self.links)
+PathNode: TypeAlias = Company | Person | Address
+"""What a path between entities can pass through."""
 
 
 @dataclass(slots=True)
@@ -95,27 +59,20 @@ class PathSearch:
     """The answer of :func:`find_paths`: the paths, and how the search was bounded."""
 
     paths: list[Path]
+    nodes: dict[str, PathNode] = field(default_factory=dict)
+    """The nodes on the paths, by id."""
     capped: dict[str, int] = field(default_factory=dict)
     """Supernodes whose neighbours were not expanded: id -> number of links in force."""
+    links_between: dict[tuple[str, str], tuple[PathLink, ...]] = field(default_factory=dict)
+    """Every link in force between two consecutive nodes of a path (the pair as the path walks
+    it), the one the path shows first: a person may be director *and* shareholder of a company,
+    and the path shows only the most telling of the two."""
     store_calls: int = 0
 
     @property
     def complete(self) -> bool:
         """True when no supernode was capped: then no path within ``max_hops`` was missed."""
         return not self.capped
-
-
-def link_of(link: Link) -> PathLink:
-    """The :class:`PathLink` form of a stored link.
-
-    >>> link_of(Ownership("P1", "C1", 60.0))
-    PathLink(type=<LinkType.OWNS: 'OWNS'>, source='P1', target='C1', role=None, share=60.0)
-    """
-    if isinstance(link, Ownership):
-        return PathLink(LinkType.OWNS, link.owner_id, link.company_id, share=link.share)
-    if isinstance(link, Officer):
-        return PathLink(LinkType.OFFICER_OF, link.person_id, link.company_id, role=link.role)
-    return PathLink(LinkType.REGISTERED_AT, link.entity_id, link.address_id)
 
 
 def _preference(link: Link) -> tuple[int, float, str]:
@@ -179,7 +136,7 @@ def find_paths(
     ...     nodes=[Person("P", "Wang"), Company("A", "A Co"), Company("B", "B Co"),
     ...            Address("X", "1 Road")],
     ...     links=[Ownership("P", "A", 60.0), Registration("A", "X"), Registration("B", "X")]))
-    >>> [p.ids for p in find_paths(store, "P", "B", date(2024, 1, 1)).paths]
+    >>> [p.nodes for p in find_paths(store, "P", "B", date(2024, 1, 1)).paths]
     [('P', 'A', 'X', 'B')]
     """
     if max_hops < 1 or first < 1 or supernode_degree < 1:
@@ -228,6 +185,8 @@ def find_paths(
                     grown.append(other)
         frontier[side] = grown
     search.paths = _k_shortest(sub, source_id, target_id, max_hops, first)
+    search.links_between = _links_between(sub, search.paths)
+    search.nodes = {node_id: _path_node(sub, node_id) for node_id in path_node_ids(search.paths)}
     return search
 
 
@@ -300,53 +259,25 @@ def _k_shortest(
     for nodes in found[:first]:
         links = []
         for a, b in itertools.pairwise(nodes):
-            links.append(link_of(best[(a, b) if a < b else (b, a)]))
-        paths.append(Path(nodes=tuple(sub.nodes[n] for n in nodes), links=tuple(links)))
+            links.append(PathLink.of(best[(a, b) if a < b else (b, a)]))
+        paths.append(Path(nodes=tuple(nodes), links=tuple(links)))
     return paths
 
 
-# -- JSON (camelCase, as in spec/GRAPHQL.md) ---------------------------------------------------
-
-
-def entity_json(node: PathNode) -> dict[str, Any]:
-    """An entity (or address) as GraphQL ``Entity``: id, name, kind, and a few company fields.
-
-    >>> entity_json(Person("P1", "Wang Wei"))
-    {'id': 'P1', 'name': 'Wang Wei', 'kind': 'PERSON'}
-    """
-    if isinstance(node, Address):
-        return {"id": node.id, "name": node.text, "kind": "ADDRESS"}
-    document: dict[str, Any] = {"id": node.id, "name": node.name, "kind": node.kind.value}
-    if isinstance(node, Company):
-        document["status"] = node.status.value if node.status is not None else None
-        document["founded"] = node.founded.isoformat() if node.founded is not None else None
-    return document
-
-
-def link_json(link: PathLink) -> dict[str, Any]:
-    """A :class:`PathLink` as GraphQL ``PathLink``."""
+def _links_between(sub: Subgraph, paths: list[Path]) -> dict[tuple[str, str], tuple[PathLink, ...]]:
+    wanted = {pair for path in paths for pair in itertools.pairwise(path.nodes)}
+    every: dict[tuple[str, str], list[Link]] = {}
+    for link in sub.links.values():
+        for pair in ((link.source, link.target), (link.target, link.source)):
+            if pair in wanted:
+                every.setdefault(pair, []).append(link)
     return {
-        "type": link.type.value,
-        "from": link.source,
-        "to": link.target,
-        "role": link.role.value if link.role is not None else None,
-        "share": link.share,
+        pair: tuple(PathLink.of(link) for link in sorted(links, key=_preference))
+        for pair, links in every.items()
     }
 
 
-def path_json(path: Path) -> dict[str, Any]:
-    """A :class:`Path` as GraphQL ``Path``: ``{"nodes": [...], "links": [...]}``.
-
-    >>> path = Path((Person("P", "Li"), Company("C", "C Co")), (PathLink(LinkType.OWNS, "P", "C"),))
-    >>> path_json(path)["links"]
-    [{'type': 'OWNS', 'from': 'P', 'to': 'C', 'role': None, 'share': None}]
-    """
-    return {
-        "nodes": [entity_json(node) for node in path.nodes],
-        "links": [link_json(link) for link in path.links],
-    }
-
-
-def capped_json(capped: Mapping[str, int]) -> list[dict[str, Any]]:
-    """Capped supernodes as ``[{"id": ..., "links": n}]``."""
-    return [{"id": node, "links": count} for node, count in sorted(capped.items())]
+def _path_node(sub: Subgraph, node_id: str) -> PathNode:
+    node = sub.nodes[node_id]
+    assert isinstance(node, (Company, Person, Address)), "paths only join entities and addresses"
+    return node

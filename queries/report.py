@@ -10,26 +10,38 @@ The score starts at 1000 and loses, per the weights of the rules file:
 
 Every deduction is listed, so the deductions sum exactly to ``1000 - score`` before the floor at 0.
 Relationship sources past the cap are listed too, with 0 points and the reason.
+
+A company's report also holds its joint incentives, granted or withheld with the first failing
+condition, and its supervision class (:mod:`graph.rules.incentives`), decided over the same
+extraction; only when a company gets as far as the principal-person check are those persons'
+restrictions read (one :func:`graph.rules.engine.lookup_many` for all of them).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Final, TypeAlias
+from typing import Final, TypeAlias
 
-from graph.model import Company, Person, Sanction, SanctionStatus
+from graph.model import Company, OfficerRole, Person, Sanction, SanctionStatus
 from graph.rules.engine import (
-    Path,
     Restriction,
     add_months,
     lookup,
+    lookup_many,
     sanction_ended_on,
     sanction_in_force,
 )
-from graph.rules.schema import Grade, RuleSet
+from graph.rules.incentives import (
+    GrantedIncentive,
+    IncentiveFacts,
+    Standing,
+    WithheldIncentive,
+    evaluate,
+)
+from graph.rules.schema import ConditionKind, Grade, RuleSet
 from graph.store import GraphReader
 
 __all__ = [
@@ -37,12 +49,10 @@ __all__ = [
     "CreditReport",
     "Deduction",
     "SanctionState",
+    "Score",
+    "checked_roles",
     "credit_report",
-    "entity_to_json",
-    "path_to_json",
-    "report_to_json",
-    "restriction_to_json",
-    "sanction_to_json",
+    "score_of",
 ]
 
 MAX_SCORE: Final = 1000
@@ -80,7 +90,13 @@ class CreditReport:
     """Own records that had started by ``as_of``, in force or not (any status), by id."""
     restrictions: tuple[Restriction, ...]
     nodes: Mapping[str, Entity]
-    """The entities on the restrictions' paths, by id (for their names)."""
+    """The entities on the restrictions' and blockers' paths, by id (for their names)."""
+    incentives: tuple[GrantedIncentive, ...] = ()
+    """The incentive measures granted (companies only), in rule and file order."""
+    withheld: tuple[WithheldIncentive, ...] = ()
+    """The incentive rules withheld, each with its first failing condition and blocker."""
+    supervision_class: Grade | None = None
+    """A company's supervision class (None for a person, or rules without supervision)."""
 
     @property
     def total_deducted(self) -> int:
@@ -125,13 +141,85 @@ def credit_report(store: GraphReader, entity_id: str, as_of: date, rules: RuleSe
     >>> report.score, report.grade.value, [d.points for d in report.deductions]
     (850, 'B', [100, 50])
     """
-    found = lookup(store, entity_id, as_of, rules)
+    roles = checked_roles(rules)
+    found = lookup(store, entity_id, as_of, rules, officer_roles=roles)
+    score = score_of(found.sanctions, found.restrictions, found.nodes, as_of, rules)
+    nodes: dict[str, Entity] = dict(found.nodes)
+    standing: Standing | None = None
+    if isinstance(found.entity, Company):
+
+        def principals(ids: Sequence[str]) -> dict[str, tuple[Restriction, ...]]:
+            # The one extra read: the principal persons' own restrictions, all at once.
+            looked = lookup_many(store, ids, as_of, rules)
+            for item in looked.values():
+                nodes.update(item.nodes)
+            return {i: item.restrictions for i, item in looked.items()}
+
+        facts = IncentiveFacts(
+            company=found.entity,
+            grade=score.grade,
+            score=score.score,
+            restrictions=found.restrictions,
+            sanctions=found.sanctions,
+            commitments=found.commitments,
+            officers=found.officers,
+        )
+        standing = evaluate(facts, as_of, rules, principals)
+    return CreditReport(
+        entity=found.entity,
+        as_of=as_of,
+        score=score.score,
+        grade=score.grade,
+        deductions=score.deductions,
+        sanctions=score.states,
+        restrictions=found.restrictions,
+        nodes=nodes,
+        incentives=standing.incentives if standing is not None else (),
+        withheld=standing.withheld if standing is not None else (),
+        supervision_class=standing.supervision_class if standing is not None else None,
+    )
+
+
+def checked_roles(rules: RuleSet) -> frozenset[OfficerRole]:
+    """The officer roles the incentive rules check (principal responsible persons)."""
+    return frozenset(
+        role
+        for rule in rules.incentives
+        for condition in rule.conditions
+        if condition.test is ConditionKind.NO_PRINCIPAL_RESTRICTION and condition.roles
+        for role in condition.roles
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A score, its grade, the deductions that sum to ``1000 - score`` and the own records."""
+
+    score: int
+    grade: Grade
+    deductions: tuple[Deduction, ...]
+    states: tuple[SanctionState, ...]
+
+
+def score_of(
+    sanctions: Sequence[Sanction],
+    restrictions: Sequence[Restriction],
+    nodes: Mapping[str, Entity],
+    as_of: date,
+    rules: RuleSet,
+) -> Score:
+    """The score from an entity's own records (any status) and the restrictions on it.
+
+    One computation for the credit report and for the bulk standings
+    (:mod:`queries.incentives`), so that both grade a company the same way.
+    """
     weights = rules.score
+    catalogue = rules.catalogue
     policy = rules.publicity
     states: list[SanctionState] = []
     in_force: list[Deduction] = []
     ended: list[Deduction] = []
-    for sanction in found.sanctions:
+    for sanction in sanctions:
         start = sanction.effective_start
         if start is not None and as_of < start:
             continue  # not on the record yet at as_of
@@ -141,38 +229,31 @@ def credit_report(store: GraphReader, entity_id: str, as_of: date, rules: RuleSe
             ended_on = None
         states.append(SanctionState(sanction, active, ended_on))
         if active:
-            points = weights.own_points(sanction)
-            in_force.append(Deduction(points, f"own {_describe(sanction)} in force", sanction))
+            points = catalogue.own_points(sanction)
+            described = _describe(sanction, rules)
+            in_force.append(Deduction(points, f"own {described} in force", sanction))
         elif ended_on is not None and _counts_as_ended(sanction, ended_on, as_of, rules):
             how = (
                 "repaired"
                 if sanction.status is SanctionStatus.REPAIRED and ended_on == sanction.status_date
                 else "expired"
             )
-            full = weights.own_points(sanction)
+            full = catalogue.own_points(sanction)
+            percent = catalogue.list_entry(sanction.list).ended_percent
             reason = (
-                f"own {_describe(sanction)} ended {ended_on.isoformat()} ({how}) within "
-                f"{weights.ended_window_months} months: {weights.ended_percent}% of {full}, "
-                "rounded down"
+                f"own {_describe(sanction, rules)} ended {ended_on.isoformat()} ({how}) within "
+                f"{weights.ended_window_months} months: {percent}% of {full}, rounded down"
             )
-            ended.append(Deduction(weights.ended_points(sanction), reason, sanction))
+            ended.append(Deduction(catalogue.ended_points(sanction), reason, sanction))
 
-    deductions = in_force + ended + _relationship(found.restrictions, found.nodes, rules)
+    deductions = in_force + ended + _relationship(tuple(restrictions), nodes, rules)
     score = max(0, MAX_SCORE - sum(d.points for d in deductions))
-    return CreditReport(
-        entity=found.entity,
-        as_of=as_of,
-        score=score,
-        grade=weights.grade(score),
-        deductions=tuple(deductions),
-        sanctions=tuple(states),
-        restrictions=found.restrictions,
-        nodes=found.nodes,
-    )
+    return Score(score, weights.grade(score), tuple(deductions), tuple(states))
 
 
-def _describe(sanction: Sanction) -> str:
-    return f"{sanction.list.value} ({sanction.effective_severity.value}) record {sanction.id}"
+def _describe(sanction: Sanction, rules: RuleSet) -> str:
+    severity = rules.catalogue.severity_of(sanction)
+    return f"{sanction.list} ({severity.value}) record {sanction.id}"
 
 
 def _counts_as_ended(sanction: Sanction, ended_on: date, as_of: date, rules: RuleSet) -> bool:
@@ -202,110 +283,12 @@ def _relationship(
         source = items[0].source
         points = min(weights.relationship_points, remaining)
         remaining -= points
-        measures = ", ".join(sorted({i.measure.value for i in items}))
+        measures = ", ".join(sorted({i.measure for i in items}))
         rule_ids = ", ".join(sorted({i.rule for i in items}))
         subject = nodes.get(source.subject_id)
         on = f"{subject.name} ({subject.id})" if subject is not None else source.subject_id
-        reason = f"restricted ({measures}; rule {rule_ids}) by {_describe(source)} on {on}"
+        reason = f"restricted ({measures}; rule {rule_ids}) by {_describe(source, rules)} on {on}"
         if points < weights.relationship_points:
             reason += f"; relationship deductions are capped at {weights.relationship_cap}"
         deductions.append(Deduction(points, reason, source))
     return deductions
-
-
-# -- JSON (field names of the GraphQL types) -----------------------------------------------------
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def entity_to_json(entity: Entity) -> dict[str, Any]:
-    return {"id": entity.id, "name": entity.name, "kind": entity.kind.value}
-
-
-def sanction_to_json(sanction: Sanction) -> dict[str, Any]:
-    """A sanction record as the GraphQL ``Sanction`` type."""
-    return {
-        "id": sanction.id,
-        "subjectId": sanction.subject_id,
-        "list": sanction.list.value,
-        "authority": sanction.authority,
-        "severity": sanction.effective_severity.value,
-        "fine": sanction.fine,
-        "decided": _iso(sanction.decided),
-        "start": _iso(sanction.start),
-        "end": _iso(sanction.end),
-        "legalBasis": sanction.legal_basis,
-        "description": sanction.description,
-        "status": sanction.status.value,
-        "statusDate": _iso(sanction.status_date),
-        "disputed": sanction.disputed,
-    }
-
-
-def path_to_json(path: Path, nodes: Mapping[str, Entity]) -> dict[str, Any]:
-    """A path as the GraphQL ``Path`` type; ``nodes`` names its entities."""
-    return {
-        "nodes": [
-            entity_to_json(nodes[i]) if i in nodes else {"id": i, "name": i, "kind": None}
-            for i in path.nodes
-        ],
-        "links": [
-            {
-                "type": link.type.value,
-                "from": link.from_id,
-                "to": link.to_id,
-                "role": link.role.value if link.role is not None else None,
-                "share": link.share,
-            }
-            for link in path.links
-        ],
-    }
-
-
-def restriction_to_json(item: Restriction, nodes: Mapping[str, Entity]) -> dict[str, Any]:
-    return {
-        "measure": item.measure.value,
-        "rule": item.rule,
-        "legalBasis": item.legal_basis,
-        "source": sanction_to_json(item.source),
-        "path": path_to_json(item.path, nodes),
-        "disputed": item.disputed,
-    }
-
-
-def report_to_json(report: CreditReport) -> dict[str, Any]:
-    """The report as the GraphQL ``CreditReport`` type: camelCase keys, ISO dates.
-
-    Examples
-    --------
-    >>> from graph.memory import MemoryStore
-    >>> from graph.rules.schema import load_rules
-    >>> from graph.store import WriteBatch
-    >>> store = MemoryStore()
-    >>> _ = store.write(WriteBatch(nodes=[Company("c1", "Acme")]))
-    >>> report_to_json(credit_report(store, "c1", date(2024, 6, 1), load_rules(None)))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    {'entity': {'id': 'c1', 'name': 'Acme', 'kind': 'COMPANY'}, 'asOf': '2024-06-01',
-     'score': 1000, 'grade': 'A', 'deductions': [], 'sanctions': [], 'restrictions': []}
-    """
-    return {
-        "entity": entity_to_json(report.entity),
-        "asOf": report.as_of.isoformat(),
-        "score": report.score,
-        "grade": report.grade.value,
-        "deductions": [
-            {
-                "points": d.points,
-                "reason": d.reason,
-                "source": sanction_to_json(d.source) if d.source is not None else None,
-            }
-            for d in report.deductions
-        ],
-        "sanctions": [
-            sanction_to_json(s.sanction) | {"inForce": s.in_force, "endedOn": _iso(s.ended_on)}
-            for s in report.sanctions
-        ],
-        "restrictions": [restriction_to_json(r, report.nodes) for r in report.restrictions],
-    }

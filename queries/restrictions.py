@@ -7,18 +7,15 @@ each restriction.
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
-from typing import Final, TextIO, TypeAlias
+from typing import Final, TypeAlias
 
-from graph.model import Measure
 from graph.rules.engine import Restriction, materialise
 from graph.rules.schema import RuleSet
 from graph.store import GraphReader
 
-__all__ = ["COLUMNS", "Row", "restriction_rows", "write_csv", "write_jsonl"]
+__all__ = ["COLUMNS", "Row", "restriction_rows"]
 
 COLUMNS: Final = (
     "entity_id",
@@ -40,7 +37,7 @@ _NAME_BATCH: Final = 1000
 
 
 def restriction_rows(
-    store: GraphReader, as_of: date, rules: RuleSet, measure: Measure | None = None
+    store: GraphReader, as_of: date, rules: RuleSet, measure: str | None = None
 ) -> Iterator[Row]:
     """One row per restriction in force at ``as_of`` (only ``measure``'s, when given).
 
@@ -50,7 +47,7 @@ def restriction_rows(
     Examples
     --------
     >>> from graph.memory import MemoryStore
-    >>> from graph.model import Company, Sanction, SanctionList
+    >>> from graph.model import Company, Measure, Sanction, SanctionList
     >>> from graph.rules.schema import load_rules
     >>> from graph.store import WriteBatch
     >>> store = MemoryStore()
@@ -78,39 +75,12 @@ def _rows(store: GraphReader, batch: list[Restriction]) -> Iterator[Row]:
         yield {
             "entity_id": item.entity_id,
             "entity_name": getattr(node, "name", "") or "",
-            "measure": item.measure.value,
+            "measure": str(item.measure),
             "rule": item.rule,
             "legal_basis": item.legal_basis,
             "source_sanction_id": item.source.id,
-            "source_list": item.source.list.value,
+            "source_list": str(item.source.list),
             "subject_id": item.subject_id,
             "path": item.path.describe(),
             "disputed": item.disputed,
         }
-
-
-def write_csv(rows: Iterable[Row], out: TextIO) -> int:
-    """Write a header and ``rows`` as CSV (``disputed`` as true/false); return the row count."""
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    count = 0
-    for row in rows:
-        writer.writerow({k: _csv_value(v) for k, v in row.items()})
-        count += 1
-    return count
-
-
-def _csv_value(value: str | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def write_jsonl(rows: Iterable[Row], out: TextIO) -> int:
-    """Write ``rows`` as JSON lines (UTF-8 text, not escaped); return the row count."""
-    count = 0
-    for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False))
-        out.write("\n")
-        count += 1
-    return count

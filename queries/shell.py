@@ -10,6 +10,9 @@ Signals (:class:`SignalKind`):
   by control), and the ownership above is layered: its deepest owner sits at least
   ``layered_min_depth`` links up.
 - ``CIRCULAR_OWNERSHIP``: the company takes part in an ownership cycle.
+- ``BANNED_OFFICER``: a person the rule engine bars from office at ``as_of``
+  (``OFFICER_APPOINTMENT_BAN``, whatever the record and path behind it) still holds an office in
+  force: the person asked about, or an officer of the company asked about.
 - ``PHOENIX``: the company was founded on or after the start of a sanction (on one of
   ``phoenix_lists``, not revoked, at most ``phoenix_window_days`` before the founding) against
   another company with which it shares a principal responsible person (legal representative,
@@ -18,28 +21,47 @@ Signals (:class:`SignalKind`):
   company at ``as_of`` and controlled the sanctioned one when the sanction started).
 
 Thresholds live in :class:`ShellThresholds` (a pydantic model with defaults; the settings expose
-them). Store calls: one for addresses and officers, one for the ownership above the company, one
-for the principals' other positions (all dates), one per controlling owner for what it holds.
+them as ``CREDITNET_REVIEW__SHELL__*``). The defaults of 8 companies at an address and 8 positions
+for a nominee are low enough for the demo's registration-agent address and nominee director (8
+companies each) to be signalled, as the demo means them to be: a signal is a lead an investigator
+reads, not a decision, and a registry with many agent addresses raises them. Store calls: one for
+addresses and officers, the rule engine's few for the restrictions on the persons found, one for
+the ownership above the company, one for the principals' other positions (all dates), one per
+controlling owner for what it holds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from graph.errors import InvalidInput, NotFound
+from graph.explain import (
+    BannedOfficerEvidence,
+    CircularOwnershipEvidence,
+    Evidence,
+    NomineeEvidence,
+    OpaqueOwnershipEvidence,
+    Path,
+    PathLink,
+    PhoenixEvidence,
+    PhoenixVia,
+    SharedAddressEvidence,
+)
 from graph.model import (
     PRINCIPAL_ROLES,
     Address,
     Company,
     Direction,
     LinkType,
+    Measure,
     Officer,
     OfficerRole,
+    Ownership,
     Person,
     Sanction,
     SanctionList,
@@ -54,11 +76,13 @@ from graph.ownership import (
     cycles_through,
     depths,
 )
-from graph.rules.engine import add_days
+from graph.rules.engine import add_days, lookup_many
+from graph.rules.schema import RuleSet, load_rules
 from graph.store import GraphReader, Step, Subgraph
+from queries.cycles import cycle_of
 from queries.ownership import extract_closure
 
-__all__ = ["ShellThresholds", "Signal", "SignalKind", "shell_signals", "signal_json"]
+__all__ = ["ShellThresholds", "Signal", "SignalKind", "phoenix_signals", "shell_signals"]
 
 
 class SignalKind(StrEnum):
@@ -66,6 +90,7 @@ class SignalKind(StrEnum):
     NOMINEE_OFFICER = "NOMINEE_OFFICER"
     OPAQUE_OWNERSHIP = "OPAQUE_OWNERSHIP"
     CIRCULAR_OWNERSHIP = "CIRCULAR_OWNERSHIP"
+    BANNED_OFFICER = "BANNED_OFFICER"
     PHOENIX = "PHOENIX"
 
 
@@ -74,14 +99,14 @@ class ShellThresholds(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    shared_address_min_companies: int = Field(default=10, ge=2)
-    nominee_min_positions: int = Field(default=10, ge=2)
+    shared_address_min_companies: int = Field(default=8, ge=2)
+    nominee_min_positions: int = Field(default=8, ge=2)
     layered_min_depth: int = Field(default=3, ge=1)
     bo_threshold: float = Field(default=25.0, ge=0.0, le=100.0)
     max_hops: int = Field(default=10, ge=1)
     cycle_max_length: int = Field(default=10, ge=2)
     phoenix_window_days: int = Field(default=3 * 365, ge=0)
-    phoenix_lists: frozenset[SanctionList] = frozenset(
+    phoenix_lists: frozenset[str] = frozenset(
         {
             SanctionList.MARKET_BAN,
             SanctionList.SERIOUS_DISHONEST,
@@ -94,14 +119,15 @@ class ShellThresholds(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """One signal: what it is, a sentence, and JSON-ready evidence (ids, counts, dates)."""
+    """One signal: what it is, a sentence, and the typed evidence it rests on."""
 
     kind: SignalKind
     summary: str
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence
 
 
 _PRINCIPAL = frozenset(PRINCIPAL_ROLES)
+_OFFICE_BAN = Measure.OFFICER_APPOINTMENT_BAN
 _ACTUAL = frozenset({OfficerRole.ACTUAL_CONTROLLER})
 
 
@@ -110,8 +136,10 @@ def shell_signals(
     entity_id: str,
     as_of: date | None = None,
     thresholds: ShellThresholds | None = None,
+    rules: RuleSet | None = None,
 ) -> list[Signal]:
-    """The shell-company signals of a company (all five) or a person (address, nominee).
+    """The shell-company signals of a company (all six) or a person (address, nominee, banned
+    officer).
 
     Parameters
     ----------
@@ -123,6 +151,8 @@ def shell_signals(
         The day the links are taken at (default today).
     thresholds
         Default :class:`ShellThresholds` when None.
+    rules
+        The rules in force, which decide who is barred from office (None: the shipped rules).
 
     Returns
     -------
@@ -162,20 +192,23 @@ def shell_signals(
     signals: list[Signal] = []
     signals += _shared_address(local, entity_id, limits)
     signals += _nominee(local, entity, limits)
+    signals += _banned_officers(store, local, entity, as_of, rules or load_rules(None))
     if isinstance(entity, Company):
         upstream = extract_closure(store, entity_id, as_of, upward=True)
         index = HoldingIndex(upstream.ownerships)
         officers = [o for o in upstream.officers if o.role is OfficerRole.ACTUAL_CONTROLLER]
         signals += _opaque(upstream, index, officers, entity_id, limits)
         signals += _circular(index, entity_id, limits)
-        signals += _phoenix(store, entity, index, officers, as_of, limits)
+        signals += phoenix_signals(store, [entity], as_of, limits, upstream=upstream).get(
+            entity_id, []
+        )
     order = list(SignalKind)
     signals.sort(key=lambda s: order.index(s.kind))
     return signals
 
 
-def _sample(ids: set[str], limits: ShellThresholds) -> list[str]:
-    return sorted(ids)[: limits.evidence_sample]
+def _sample(ids: set[str], limits: ShellThresholds) -> tuple[str, ...]:
+    return tuple(sorted(ids)[: limits.evidence_sample])
 
 
 def _shared_address(local: Subgraph, entity_id: str, limits: ShellThresholds) -> list[Signal]:
@@ -195,13 +228,13 @@ def _shared_address(local: Subgraph, entity_id: str, limits: ShellThresholds) ->
             Signal(
                 SignalKind.SHARED_ADDRESS,
                 f"registered at {text!r} with {len(companies)} companies",
-                {
-                    "addressId": address_id,
-                    "address": text,
-                    "companies": len(companies),
-                    "sample": _sample(companies, limits),
-                    "threshold": limits.shared_address_min_companies,
-                },
+                SharedAddressEvidence(
+                    address_id=address_id,
+                    address=text,
+                    companies=len(companies),
+                    sample=_sample(companies, limits),
+                    threshold=limits.shared_address_min_companies,
+                ),
             )
         )
     return found
@@ -219,22 +252,55 @@ def _nominee(local: Subgraph, entity: Company | Person, limits: ShellThresholds)
         companies = {o.company_id for o in positions}
         if len(companies) < limits.nominee_min_positions:
             continue
-        roles_here = sorted({o.role.value for o in positions if o.company_id == entity.id})
+        roles_here = tuple(sorted({o.role for o in positions if o.company_id == entity.id}))
         person = local.nodes.get(person_id)
         name = person.name if isinstance(person, Person) else person_id
         found.append(
             Signal(
                 SignalKind.NOMINEE_OFFICER,
                 f"{name} holds positions in {len(companies)} companies",
-                {
-                    "personId": person_id,
-                    "companies": len(companies),
-                    "roles": roles_here,
-                    "sample": _sample(companies, limits),
-                    "threshold": limits.nominee_min_positions,
-                },
+                NomineeEvidence(
+                    person_id=person_id,
+                    companies=len(companies),
+                    roles=roles_here,
+                    sample=_sample(companies, limits),
+                    threshold=limits.nominee_min_positions,
+                ),
             )
         )
+    return found
+
+
+def _banned_officers(
+    store: GraphReader, local: Subgraph, entity: Company | Person, as_of: date, rules: RuleSet
+) -> list[Signal]:
+    """The persons (the entity, or the company's officers) barred from office who hold one."""
+    officers = local.officers  # the extraction is as of ``as_of``: offices in force
+    if isinstance(entity, Person):
+        persons = {entity.id}
+    else:
+        persons = {o.person_id for o in officers if o.company_id == entity.id}
+    if not persons:
+        return []
+    # One batch for every officer of the company, not one lookup each.
+    looked = lookup_many(store, sorted(persons), as_of, rules)
+    found: list[Signal] = []
+    for person_id in sorted(looked):
+        bans = [r for r in looked[person_id].restrictions if r.measure == _OFFICE_BAN]
+        offices = sorted((o for o in officers if o.person_id == person_id), key=lambda o: o.key)
+        if not bans or not offices:
+            continue
+        ban = bans[0]
+        evidence = BannedOfficerEvidence(
+            person_id=person_id,
+            rule=ban.rule,
+            legal_basis=ban.legal_basis,
+            sanction=ban.source,
+            path=ban.path,
+            offices=tuple(PathLink.of(o) for o in offices),
+            bans=len(bans),
+        )
+        found.append(Signal(SignalKind.BANNED_OFFICER, evidence.summary, evidence))
     return found
 
 
@@ -265,13 +331,13 @@ def _opaque(
             SignalKind.OPAQUE_OWNERSHIP,
             f"{deepest} layers of ownership and no natural person at "
             f"{limits.bo_threshold:g}% or in control",
-            {
-                "layers": deepest,
-                "upstreamCompanies": len(companies),
-                "upstreamPersons": len(persons & set(layers)),
-                "topPersons": [{"personId": p, "effectiveShare": round(v, 9)} for p, v in top],
-                "threshold": limits.layered_min_depth,
-            },
+            OpaqueOwnershipEvidence(
+                layers=deepest,
+                upstream_companies=len(companies),
+                upstream_persons=len(persons & set(layers)),
+                top_persons=tuple(top),
+                threshold=limits.layered_min_depth,
+            ),
         )
     ]
 
@@ -284,7 +350,7 @@ def _circular(index: HoldingIndex, company_id: str, limits: ShellThresholds) -> 
         Signal(
             SignalKind.CIRCULAR_OWNERSHIP,
             f"takes part in {len(cycles)} ownership cycle(s), the shortest of {len(cycles[0])}",
-            {"cycles": [list(c) for c in cycles]},
+            CircularOwnershipEvidence(tuple(cycle_of(c, index).path for c in cycles)),
         )
     ]
 
@@ -301,11 +367,78 @@ def _qualifying(sanction: Sanction, founded: date, limits: ShellThresholds) -> d
     return start
 
 
-def _phoenix(
+def phoenix_signals(
     store: GraphReader,
+    companies: Sequence[Company],
+    as_of: date,
+    thresholds: ShellThresholds | None = None,
+    *,
+    upstream: Subgraph | None = None,
+) -> dict[str, list[Signal]]:
+    """The PHOENIX signals of many companies at once, by company id (companies without one are
+    left out), in a fixed number of store calls whatever their number.
+
+    One call for the principal positions around every company (at every date), one ownership
+    closure above all of them (``upstream``, when the caller has it already), one closure below
+    every controller found. Each company's answer equals what its own extractions would give:
+    a closure is closed under its walk, so the union of several adds nothing to any one of them.
+    """
+    limits = thresholds or ShellThresholds()
+    dated = [c for c in companies if c.founded is not None]
+    if not dated:
+        return {}
+    ids = [c.id for c in dated]
+    around = store.neighbourhood(
+        ids,
+        steps=[Step(LinkType.OFFICER_OF, Direction.BOTH, _PRINCIPAL)],
+        hops=2,
+        as_of=None,
+    )
+    if upstream is None:
+        upstream = extract_closure(store, ids, as_of, upward=True)
+    index = HoldingIndex(upstream.ownerships)
+    actual = [o for o in upstream.officers if o.role is OfficerRole.ACTUAL_CONTROLLER]
+    controllers = {c.id: sorted(controllers_of(c.id, index, actual)) for c in dated}
+    every_controller = {x for found in controllers.values() for x in found}
+    below = extract_closure(store, every_controller, None, upward=False)
+    down = _holdings_down(below)
+    found: dict[str, list[Signal]] = {}
+    for company in dated:
+        signals = _phoenix(company, around, controllers[company.id], below, down, as_of, limits)
+        if signals:
+            found[company.id] = signals
+    return found
+
+
+def _holdings_down(below: Subgraph) -> dict[str, set[str]]:
+    """Holder -> what it holds or actually controls, over ``below`` (any date)."""
+    down: dict[str, set[str]] = {}
+    for link in below.links.values():
+        if isinstance(link, Ownership) or (
+            isinstance(link, Officer) and link.role is OfficerRole.ACTUAL_CONTROLLER
+        ):
+            down.setdefault(link.source, set()).add(link.target)
+    return down
+
+
+def _below(controller: str, down: Mapping[str, set[str]], below: Subgraph) -> set[str]:
+    """The companies ``controller`` holds, directly or not, or actually controls (any date)."""
+    seen = {controller}
+    todo = [controller]
+    while todo:
+        for other in down.get(todo.pop(), ()):
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
+    return {n for n in seen if isinstance(below.nodes.get(n), Company)}
+
+
+def _phoenix(
     company: Company,
-    index: HoldingIndex,
-    officers: list[Officer],
+    around: Subgraph,
+    controllers: Sequence[str],
+    below: Subgraph,
+    down: Mapping[str, set[str]],
     as_of: date,
     limits: ShellThresholds,
 ) -> list[Signal]:
@@ -314,12 +447,6 @@ def _phoenix(
         return []
     found: list[Signal] = []
     # Shared principal responsible persons: their principal positions at every date.
-    around = store.neighbourhood(
-        [company.id],
-        steps=[Step(LinkType.OFFICER_OF, Direction.BOTH, _PRINCIPAL)],
-        hops=2,
-        as_of=None,
-    )
     mine = [
         o
         for o in around.officers
@@ -340,25 +467,26 @@ def _phoenix(
                 ]
                 if not then:
                     continue
+                now = [o for o in mine if o.person_id == person_id]
+                path = Path(
+                    (other, person_id, company.id),
+                    (PathLink.of(min(then, key=_link_key)), PathLink.of(min(now, key=_link_key))),
+                )
                 found.append(
                     _phoenix_signal(
                         company,
                         sanction,
                         start,
-                        {
-                            "via": "principal",
-                            "personId": person_id,
-                            "rolesThen": sorted({o.role.value for o in then}),
-                            "rolesNow": sorted(
-                                {o.role.value for o in mine if o.person_id == person_id}
-                            ),
-                        },
+                        PhoenixVia.PRINCIPAL,
+                        person_id,
+                        path,
+                        tuple(sorted({o.role for o in then})),
+                        tuple(sorted({o.role for o in now})),
                     )
                 )
     # Shared controlling owners: what each controller holds, at every date.
-    for controller in sorted(controllers_of(company.id, index, officers)):
-        below = extract_closure(store, controller, None, upward=False)
-        for other in sorted(n for n, node in below.nodes.items() if isinstance(node, Company)):
+    for controller in controllers:
+        for other in sorted(_below(controller, down, below)):
             if other == company.id:
                 continue
             for sanction in below.sanctions_of(other):
@@ -369,35 +497,47 @@ def _phoenix(
                 roles = [o for o in below.officers if o.valid_at(start)]
                 if other not in controlled_companies(controller, held_then, roles):
                     continue
+                path = Path(
+                    (other, controller, company.id),
+                    (
+                        PathLink.controls(controller, other),
+                        PathLink.controls(controller, company.id),
+                    ),
+                )
                 found.append(
                     _phoenix_signal(
-                        company, sanction, start, {"via": "controller", "controllerId": controller}
+                        company, sanction, start, PhoenixVia.CONTROLLER, controller, path
                     )
                 )
     return found
 
 
+def _link_key(link: Officer) -> str:
+    return link.key
+
+
 def _phoenix_signal(
-    company: Company, sanction: Sanction, start: date, shared: dict[str, Any]
+    company: Company,
+    sanction: Sanction,
+    start: date,
+    via: PhoenixVia,
+    shared_id: str,
+    path: Path,
+    roles_then: tuple[OfficerRole, ...] = (),
+    roles_now: tuple[OfficerRole, ...] = (),
 ) -> Signal:
     founded = company.founded
     assert founded is not None
-    who = shared.get("personId") or shared.get("controllerId")
-    return Signal(
-        SignalKind.PHOENIX,
-        f"founded {founded.isoformat()}, {(founded - start).days} days after "
-        f"{sanction.list.value} against {sanction.subject_id}, which shares {who} with it",
-        {
-            "sanctionedCompanyId": sanction.subject_id,
-            "sanctionId": sanction.id,
-            "list": sanction.list.value,
-            "sanctionStart": start.isoformat(),
-            "founded": founded.isoformat(),
-            **shared,
-        },
+    evidence = PhoenixEvidence(
+        company_id=company.id,
+        founded=founded,
+        predecessor_id=sanction.subject_id,
+        sanction=sanction,
+        sanction_start=start,
+        via=via,
+        shared_id=shared_id,
+        roles_then=roles_then,
+        roles_now=roles_now,
+        path=path,
     )
-
-
-def signal_json(signal: Signal) -> dict[str, Any]:
-    """A :class:`Signal` as ``{"kind", "summary", "evidence"}``."""
-    return {"kind": signal.kind.value, "summary": signal.summary, "evidence": signal.evidence}
+    return Signal(SignalKind.PHOENIX, evidence.summary, evidence)

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 
 def init(*, common: Common) -> None:
-    with common.store() as store:
+    with common.store(writes=True) as store:
         ensure_schema = getattr(store, "ensure_schema", None)
         if ensure_schema is not None:
             ensure_schema()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from api import views
+from api.cli.batch import run_parquet_export
 from api.cli.common import (
     EXIT_USAGE,
     Common,
@@ -20,17 +24,15 @@ from api.cli.common import (
     out_console,
     parse_date,
 )
-from queries.cycles import cycle_json, ownership_cycles
+from api.cli.interop import run_export
+from graph.explain import Path as ExplainedPath
+from graph.model import Address, Node
+from queries.cycles import ownership_cycles
 from queries.export import ExportFormat, export_neighbourhood
-from queries.ownership import (
-    ClosureDirection,
-    beneficial_owner_json,
-    effective_holding_json,
-    ownership_closure,
-    ownership_report,
-)
-from queries.paths import capped_json, find_paths, path_json
-from queries.shell import shell_signals, signal_json
+from queries.interop_export import OutputFormat
+from queries.ownership import ClosureDirection, ownership_closure, ownership_report
+from queries.paths import find_paths
+from queries.shell import shell_signals
 
 __all__ = ["register"]
 
@@ -45,6 +47,16 @@ def _share(value: float) -> str:
 
 def _chain(ids: list[str]) -> str:
     return " -> ".join(ids)
+
+
+def _names(path: ExplainedPath, nodes: Mapping[str, Node]) -> str:
+    """``name (id)`` of every node on ``path``, in walking order."""
+    named = []
+    for node_id in path.nodes:
+        node = nodes.get(node_id)
+        name = node.text if isinstance(node, Address) else getattr(node, "name", None)
+        named.append(f"{name} ({node_id})" if name else node_id)
+    return ", ".join(named)
 
 
 def register(app: typer.Typer) -> None:
@@ -71,7 +83,7 @@ def register(app: typer.Typer) -> None:
             if all_owners:
                 holdings = ownership_closure(store, entity_id, day, ClosureDirection.UP)
                 if common.json:
-                    emit_json([effective_holding_json(h) for h in holdings])
+                    emit_json([views.effective_holding_doc(h) for h in holdings])
                     return
                 table = Table(title=f"Owners of {entity_id} as of {day.isoformat()}")
                 for column in ("id", "name", "kind", "effective share", "controls", "depth"):
@@ -91,7 +103,7 @@ def register(app: typer.Typer) -> None:
         for issue in report.issues:
             err_console.print(f"[yellow]data issue:[/] {issue.detail}", highlight=False)
         if common.json:
-            emit_json([beneficial_owner_json(o) for o in report.owners])
+            emit_json([views.beneficial_owner_doc(o, report.nodes) for o in report.owners])
             return
         table = Table(
             title=f"Beneficial owners of {report.company.name} ({entity_id}) "
@@ -100,7 +112,7 @@ def register(app: typer.Typer) -> None:
         for column in ("person", "name", "effective share", "controls", "via"):
             table.add_column(column)
         for owner in report.owners:
-            via = "\n".join(_chain([n.id for n in p.nodes]) for p in owner.paths[:3])
+            via = "\n".join(_chain(list(p.nodes)) for p in owner.paths[:3])
             if len(owner.paths) > 3:
                 via += f"\n(+{len(owner.paths) - 3} more paths)"
             table.add_row(
@@ -128,29 +140,27 @@ def register(app: typer.Typer) -> None:
         with common.store() as store:
             search = find_paths(store, source, target, day, max_hops=max_hops, first=first)
         if search.capped:
-            listed = ", ".join(
-                f"{c['id']} ({c['links']} links)" for c in capped_json(search.capped)
-            )
+            listed = ", ".join(f"{node} ({n} links)" for node, n in sorted(search.capped.items()))
             err_console.print(
                 f"[yellow]note:[/] not expanded beyond these supernodes: {listed}", highlight=False
             )
         if common.json:
-            emit_json([path_json(p) for p in search.paths])
+            emit_json(views.path_search_doc(search)["paths"])
             return
         if not search.paths:
             out_console.print(f"no path of at most {max_hops} links as of {day.isoformat()}")
             return
         for number, path in enumerate(search.paths, start=1):
-            parts = [path.nodes[0].id]
-            for link, node in zip(path.links, path.nodes[1:], strict=True):
-                label = link.type.value
-                if link.role is not None:
-                    label += f":{link.role.value}"
-                if link.share is not None:
-                    label += f" {link.share:g}%"
-                arrow = f" -[{label}]-> " if link.target == node.id else f" <-[{label}]- "
-                parts.append(arrow + node.id)
-            out_console.print(f"{number}. ({len(path)} links) " + "".join(parts), highlight=False)
+            out_console.print(
+                f"{number}. ({path.hops} links) {path.describe()}\n   {_names(path, search.nodes)}",
+                highlight=False,
+            )
+            # The path shows one link per hop; say what else joins the same two nodes.
+            for shown, pair in zip(path.links, itertools.pairwise(path.nodes), strict=True):
+                for link in search.links_between.get(pair, ()):
+                    if link != shown:
+                        also = ExplainedPath(pair, (link,)).describe()
+                        out_console.print(f"   also: {also}", highlight=False)
 
     @command(app, "cycles", help="Circular ownership structures an entity takes part in.")
     def cycles(
@@ -163,8 +173,9 @@ def register(app: typer.Typer) -> None:
         day = parse_date(as_of)
         with common.store() as store:
             found = ownership_cycles(store, entity_id, day, max_length=max_length)
+            nodes = views.nodes_for(store, (c.path for c in found))
         if common.json:
-            emit_json([cycle_json(c) for c in found])
+            emit_json([views.cycle_doc(c, nodes) for c in found])
             return
         if not found:
             out_console.print(f"{entity_id} takes part in no ownership cycle")
@@ -182,33 +193,56 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         day = parse_date(as_of)
         with common.store() as store:
-            found = shell_signals(store, entity_id, day)
+            found = shell_signals(store, entity_id, day, common.settings.review.shell, common.rules)
+            nodes = views.nodes_for(
+                store, (p for s in found for p in views.evidence_paths(s.evidence))
+            )
+        documents = [views.signal_doc(s, nodes) for s in found]
         if common.json:
-            emit_json([signal_json(s) for s in found])
+            emit_json(documents)
             return
         if not found:
             out_console.print(f"no shell-company signal for {entity_id}")
-        for signal in found:
+        for signal, document in zip(found, documents, strict=True):
             out_console.print(f"[bold]{signal.kind.value}[/]: {signal.summary}", highlight=False)
-            out_console.print(json.dumps(signal.evidence, ensure_ascii=False), highlight=False)
+            out_console.print(json.dumps(document["evidence"], ensure_ascii=False), highlight=False)
 
-    @command(app, "export", help="Export an entity's neighbourhood for Gephi or Cytoscape.")
+    @command(
+        app,
+        "export",
+        help="Export an entity's neighbourhood, or the whole store (no ID), for other tools.",
+    )
     def export(
-        entity_id: Annotated[str, typer.Argument(metavar="ID")],
+        entity_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
         *,
         common: Common,
         as_of: AsOf = None,
         hops: Annotated[int, typer.Option("--hops", min=0, max=6)] = 2,
         fmt: Annotated[
-            ExportFormat, typer.Option("--format", help="graphml (Gephi) or cytoscape (JSON)")
-        ] = ExportFormat.GRAPHML,
+            OutputFormat,
+            typer.Option(
+                "--format",
+                help="graphml, cytoscape, gexf, ftm, bods, neo4j-csv (docs/interop.md) or parquet "
+                "(the whole store, docs/batch.md)",
+            ),
+        ] = OutputFormat.GRAPHML,
         out: Annotated[
             Path | None, typer.Option("--out", help="write here instead of stdout")
         ] = None,
     ) -> None:
         day = parse_date(as_of)
+        if fmt is OutputFormat.PARQUET:
+            if entity_id is not None:
+                fail("--format parquet exports the whole store: leave out the ID", EXIT_USAGE)
+            run_parquet_export(common, out)
+            return
+        if entity_id is None or fmt.value not in (ExportFormat.GRAPHML, ExportFormat.CYTOSCAPE):
+            run_export(common, entity_id, fmt, out, day, hops)
+            return
         with common.store() as store:
-            document = export_neighbourhood(store, entity_id, day, hops=hops, fmt=fmt)
+            document = export_neighbourhood(
+                store, entity_id, day, hops=hops, fmt=ExportFormat(fmt.value)
+            )
         if isinstance(document, bytes):
             data = document
         else:

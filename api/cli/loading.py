@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api.cli.batch import run_parquet_load
 from api.cli.common import (
     EXIT_REJECTED,
     EXIT_USAGE,
@@ -22,20 +23,25 @@ from api.cli.common import (
     fail,
     out_console,
 )
+from api.cli.interop import run_interop_load
 from api.settings import Settings
-from graph.memory import MemoryStore
+from graph.rules.schema import load_rules
 from graph.store import GraphStore
 from loaders.bundle import LoadResult, load_bundle, write_rejects
 from loaders.generate import generate_bundle
+from loaders.interop import detect_format
 
 __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    command(app, "load", help="Load a CSV bundle (spec/BUNDLE.md) into the store.")(load)
+    command(
+        app,
+        "load",
+        help="Load a CSV bundle (docs/bundle.md) or FtM, BODS, PSC, ICIJ data (docs/interop.md).",
+    )(load)
     command(app, "stats", help="Count nodes by label and links by type.")(stats)
     command(app, "generate", help="Write a synthetic bundle with a realistic shape.")(generate)
-    command(app, "demo", help="Load the bundled demo data into a fresh embedded store.")(demo)
 
 
 def id_hash_salt(settings: Settings) -> str:
@@ -76,6 +82,7 @@ def _run_load(
             id_hash_salt=id_hash_salt(settings),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             writers=settings.load_writers or (2 if store.name == "neo4j" else 1),
+            rules=load_rules(settings.rules),  # the lists an agency's rules file adds load too
         )
 
 
@@ -92,13 +99,43 @@ def load(
     rejects: Annotated[
         Path | None, typer.Option("--rejects", help="where to write the reject report")
     ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="bundle, ftm, bods, psc or icij (docs/interop.md), or parquet (a snapshot, "
+            "docs/batch.md); detected if omitted",
+        ),
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="dataset name kept as provenance")
+    ] = None,
+    list_map: Annotated[
+        Path | None,
+        typer.Option("--list-map", help="FtM sanction programme to list: 'programme,LIST' lines"),
+    ] = None,
     *,
     common: Common,
 ) -> None:
     if demo_bundle == (bundle is not None):
         fail("give either a bundle folder or --demo", EXIT_USAGE)
+    if bundle is not None and fmt == "parquet":
+        run_parquet_load(common, bundle)  # a snapshot (docs/batch.md)
+        return
+    if bundle is not None and (fmt or detect_format(bundle).value) != "bundle":
+        # Third-party formats go through the same checked write path (api.cli.interop).
+        run_interop_load(
+            common,
+            bundle,
+            fmt,
+            dataset=dataset,
+            list_map=list_map,
+            allow_rejects=allow_rejects,
+            rejects=rejects,
+        )
+        return
     bundle = demo_bundle_dir() if bundle is None else bundle
-    with common.store() as store:
+    with common.store(writes=True) as store:
         result = _run_load(
             store, bundle, common.settings, allow_rejects, show_progress=not common.json
         )
@@ -108,7 +145,7 @@ def load(
     if common.json:
         emit_json(_load_json(result, report_path if result.rejects else None))
     else:
-        _print_load(result, report_path)
+        print_load(result, report_path)
     if result.rejects and not allow_rejects:
         fail(
             f"{result.rejected} row(s) rejected; nothing was loaded. The report is {report_path}. "
@@ -148,7 +185,7 @@ def _load_json(result: LoadResult, report: Path | None) -> dict[str, object]:
     }
 
 
-def _print_load(result: LoadResult, report: Path) -> None:
+def print_load(result: LoadResult, report: Path) -> None:
     table = Table(title=f"bundle {result.bundle}", title_justify="left")
     table.add_column("file")
     table.add_column("rows", justify="right")
@@ -182,7 +219,7 @@ def _print_load(result: LoadResult, report: Path) -> None:
 
 
 def stats(*, common: Common) -> None:
-    with common.store() as store:
+    with common.store(empty_ok=True) as store:
         counts = store.stats()
     if common.json:
         emit_json({"nodes": dict(counts.nodes), "links": dict(counts.links)})
@@ -225,39 +262,3 @@ def load_demo(store: GraphStore, settings: Settings) -> LoadResult:
     return load_bundle(
         store, demo_bundle_dir(), batch_size=settings.batch_size, id_hash_salt="creditnet-demo"
     )
-
-
-def demo(
-    port: Annotated[int, typer.Option("--port", help="the port to serve the API on")] = 8000,
-    host: Annotated[str, typer.Option("--host", help="the address to serve on")] = "127.0.0.1",
-    serve: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="serve the API after loading")
-    ] = True,
-    *,
-    common: Common,
-) -> None:
-    store = MemoryStore()
-    result = load_demo(store, common.settings)
-    if result.rejects:
-        fail(f"the shipped demo bundle has {result.rejected} bad rows: {result.rejects[:3]}")
-    counts = store.stats()
-    if common.json:
-        emit_json(
-            {
-                "bundle": str(demo_bundle_dir()),
-                "nodes": dict(counts.nodes),
-                "links": dict(counts.links),
-            }
-        )
-    else:
-        _print_load(result, Path("rejects.csv"))
-        out_console.print(
-            "Loaded into a fresh in-memory store: "
-            + ", ".join(f"{n} {label}" for label, n in counts.nodes.items())
-            + "; "
-            + ", ".join(f"{n} {kind}" for kind, n in counts.links.items())
-        )
-    if serve:
-        from api.cli.serve import serve_demo
-
-        serve_demo(port, host, store=store)

@@ -2,42 +2,36 @@
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from api import views
 from api.cli.common import (
-    EXIT_USAGE,
     Common,
     command,
     emit_json,
-    fail,
     out_console,
     parse_date,
 )
-from graph.model import Measure
-from graph.rules.schema import Grade, load_rules
-from queries.report import CreditReport, credit_report, report_to_json
-from queries.restrictions import restriction_rows, write_csv, write_jsonl
+from api.cli.output import (
+    OutputFormat,
+    catalogue_measure,
+    emit_listing,
+    read_ids,
+)
+from graph.rules.schema import Grade, MeasureKind, RuleSet
+from queries.report import CreditReport, credit_report
+from queries.restrictions import COLUMNS, restriction_rows
+from queries.screen import screen as screen_ids
 
-__all__ = ["OutputFormat", "register"]
-
-
-class OutputFormat(StrEnum):
-    CSV = "csv"
-    JSONL = "jsonl"
+__all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
@@ -52,6 +46,11 @@ def register(app: typer.Typer) -> None:
         "restrictions",
         help="Every restriction in force, one row each (the list bidders are checked against).",
     )(restrictions)
+    command(
+        app,
+        "screen",
+        help="Screen many ids at once (a tender's bidders): restricted or not per measure, why.",
+    )(screen)
 
 
 def report(
@@ -63,19 +62,19 @@ def report(
     common: Common,
 ) -> None:
     day = parse_date(as_of)
-    rules = load_rules(common.settings.rules)
+    rules = common.rules
     with common.store() as store:
         result = credit_report(store, entity_id, day, rules)
     if common.json:
-        emit_json(report_to_json(result))
+        emit_json(views.report_doc(result, rules))
     else:
-        _print_report(result)
+        _print_report(result, rules)
 
 
 _GRADE_STYLE = {Grade.A: "bold green", Grade.B: "bold cyan", Grade.C: "bold yellow"}
 
 
-def _print_report(result: CreditReport) -> None:
+def _print_report(result: CreditReport, rules: RuleSet) -> None:
     entity = result.entity
     names = {i: n.name for i, n in result.nodes.items()}
     grade_style = _GRADE_STYLE.get(result.grade, "bold red")
@@ -116,8 +115,8 @@ def _print_report(result: CreditReport) -> None:
         status = s.status.value + (f" {s.status_date.isoformat()}" if s.status_date else "")
         sanctions.add_row(
             Text(s.id),
-            s.list.value,
-            s.effective_severity.value,
+            s.list,
+            rules.catalogue.severity_of(s).value,
             f"{_day(s.effective_start)} .. {_day(s.end)}",
             status,
             shown,
@@ -138,16 +137,16 @@ def _print_report(result: CreditReport) -> None:
     # The legal bases are long and shared by many rows: listed once each, below the table.
     bases: dict[tuple[str, str], str] = {}
     for restriction in result.restrictions:
-        source = f"{restriction.source.id} {restriction.source.list.value}"
+        source = f"{restriction.source.id} {restriction.source.list}"
         if restriction.disputed:
             source += " (disputed)"
         table.add_row(
-            restriction.measure.value,
+            restriction.measure,
             Text(restriction.rule),
             Text(source),
             Text(restriction.path.describe(names)),
         )
-        bases.setdefault((restriction.rule, restriction.measure.value), restriction.legal_basis)
+        bases.setdefault((restriction.rule, restriction.measure), restriction.legal_basis)
     out_console.print(table)
     out_console.print(Text("Legal basis", style="italic"))
     for (rule, measure), basis in sorted(bases.items()):
@@ -160,7 +159,8 @@ def _day(value: date | None) -> str:
 
 def restrictions(
     measure: Annotated[
-        Measure | None, typer.Option("--measure", help="only this measure", case_sensitive=False)
+        str | None,
+        typer.Option("--measure", help="only this measure (a restriction of the rules in force)"),
     ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="the date the list holds at (default: today)")
@@ -175,56 +175,68 @@ def restrictions(
     common: Common,
 ) -> None:
     day = parse_date(as_of)
-    rules = load_rules(common.settings.rules)
+    rules = common.rules
+    measure = catalogue_measure(measure, rules, MeasureKind.RESTRICTION)
     with common.store() as store:
-        rows = restriction_rows(store, day, rules, measure)
-        if common.json:
-            document = {
-                "asOf": day.isoformat(),
-                "measure": measure.value if measure is not None else None,
-                "restrictions": [{_camel(k): v for k, v in row.items()} for row in rows],
-            }
-            if out is None:
-                emit_json(document)
-                return
-            with _output(out) as stream:
-                _write_json(document, stream)
-            return
-        with _output(out) as stream:
-            if output_format is OutputFormat.CSV:
-                write_csv(rows, stream)
-            else:
-                write_jsonl(rows, stream)
+        emit_listing(
+            common,
+            out,
+            output_format,
+            restriction_rows(store, day, rules, measure),
+            COLUMNS,
+            lambda rows: views.listing_doc(day, "restrictions", rows, measure=measure),
+        )
 
 
-def _camel(name: str) -> str:
-    # --json documents use camelCase like the GraphQL types; CSV and JSON lines keep the columns.
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _write_json(document: object, stream: TextIO) -> None:
-    stream.write(json.dumps(document, ensure_ascii=False, indent=2))
-    stream.write("\n")
-
-
-@contextmanager
-def _output(path: Path | None) -> Iterator[TextIO]:
-    """stdout, or a file that appears only once complete (a platform may poll for it)."""
-    if path is None:
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    directory = path.resolve().parent
-    if not directory.is_dir():
-        fail(f"{directory} is not a folder", EXIT_USAGE)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def screen(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE.csv",
+            help="the ids: a CSV file with an id column, or one id per line; - reads stdin",
+        ),
+    ],
+    measure: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--measure",
+            help="screen for this measure; repeat for several (default: every restriction)",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="the date to screen at (default: today)")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="csv (one row per reason) or jsonl (one line per id)"),
+    ] = OutputFormat.CSV,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="write to this file (default: stdout)")
+    ] = None,
+    *,
+    common: Common,
+) -> None:
+    day = parse_date(as_of)
+    rules = common.rules
+    measures = [
+        m
+        for m in (catalogue_measure(n, rules, MeasureKind.RESTRICTION) for n in measure or [])
+        if m
+    ]
+    ids = read_ids(file)
+    with common.store() as store:
+        found = screen_ids(store, ids, day, rules, measures or None)
+    # CSV has a row per reason (flat, for spreadsheets); JSON lines a line per id.
+    rows: Iterable[Mapping[str, object]] = (
+        views.screen_rows(found)
+        if output_format is OutputFormat.CSV
+        else (views.screen_row_doc(r, found.nodes, rules) for r in found.rows)
+    )
+    emit_listing(
+        common,
+        out,
+        output_format,
+        rows,
+        views.SCREEN_COLUMNS,
+        lambda _rows: views.screen_doc(found, rules),
+    )

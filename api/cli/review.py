@@ -1,8 +1,11 @@
 """Due process from the command line: ``review`` (market bans), ``objection``, ``repair``.
 
-Every decision is appended to the audit log (``CREDITNET_AUDIT_FILE`` or the data dir's
-``audit.jsonl``) with the ``--actor`` as who, role ``cli``, and the case id (or ``error:<CODE>``)
-as the result. Decisions are made on today's date; listings take ``--as-of``.
+Every decision is audited by :func:`api.audit.run_audited` (the policy the API uses too): the
+event is written with the decision, then chained onto the audit log (``CREDITNET_AUDIT_FILE`` or
+the data dir's ``audit.jsonl``) with the ``--actor`` as who, role ``cli``, and the case id (or
+``error:<CODE>`` for a refused attempt; a conflict appends nothing) as the result. Whoever filed
+an objection or applied for repair may not decide it. Decisions are made on today's date;
+listings take ``--as-of``.
 """
 
 from __future__ import annotations
@@ -15,13 +18,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from api.audit import AuditLog, audit_path
+from api import views
+from api.audit import AuditLog, audit_path, run_audited
 from api.cli.common import EXIT_USAGE, Common, command, emit_json, fail, out_console, parse_date
-from graph.errors import CreditnetError
-from graph.model import Case, Sanction
-from graph.rules.schema import load_rules
+from graph.model import Case, CaseKind, CaseStatus, Sanction
+from graph.rules.schema import RuleSet
 from queries import due_process
-from queries.report import sanction_to_json
 
 T = TypeVar("T")
 
@@ -54,12 +56,18 @@ def register(app: typer.Typer) -> None:
     objection_app = typer.Typer(help="Objections to sanction records.", no_args_is_help=True)
     command(objection_app, "file", help="Object to a record (marks it disputed).")(objection_file)
     command(objection_app, "resolve", help="Uphold (revoke) or reject.")(objection_resolve)
+    command(objection_app, "list", help="Objections, newest id last.")(objection_list)
     app.add_typer(objection_app, name="objection")
 
     repair_app = typer.Typer(help="Credit repair.", no_args_is_help=True)
     command(repair_app, "apply", help="Apply for credit repair of a record.")(repair_apply)
     command(repair_app, "decide", help="Approve (repaired) or reject.")(repair_decide)
+    command(repair_app, "list", help="Credit-repair applications.")(repair_list)
     app.add_typer(repair_app, name="repair")
+
+    command(app, "cases", help="Due-process cases of every kind: objections, repairs, reviews.")(
+        cases
+    )
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -70,30 +78,24 @@ def _audited(
     operation: str,
     subject: str,
     actor: str,
-    action: Callable[[], T],
+    action: Callable[[dict[str, Any]], T],
     case_of: Callable[[T], Case],
 ) -> T:
-    """Run a decision and append it (the case it wrote, or the error code) to the audit log."""
-    log = AuditLog(audit_path(common.settings))
-
-    def append(result: str) -> None:
-        log.append(
-            operation=operation,
-            subject_ids=[subject],
-            key_id=None,
-            key_name=actor,
-            role="cli",
-            request_id=None,
-            result=result,
-        )
-
-    try:
-        result = action()
-    except CreditnetError as exc:
-        append(f"error:{exc.code}")
-        raise
-    append(case_of(result).id)
-    return result
+    """Run a decision under the shared audited-decision policy; ``action`` gets the audit event
+    to write with the decision."""
+    if not actor.strip():
+        fail("say who decides or files: --actor NAME (or CREDITNET_ACTOR)", EXIT_USAGE)
+    return run_audited(
+        AuditLog(audit_path(common.settings)),
+        operation=operation,
+        subject_ids=[subject],
+        key_id=None,
+        key_name=actor.strip(),
+        role="cli",
+        request_id=None,
+        action=action,
+        result_of=lambda result: case_of(result).id,
+    )
 
 
 def _case(case: Case) -> Case:
@@ -110,7 +112,9 @@ def _choice(value: bool | None, flags: str) -> bool:
     return value
 
 
-def _print_candidate(candidate: due_process.Candidate) -> None:
+def _print_candidate(
+    candidate: due_process.Candidate, rules: RuleSet, *, detailed: bool = False
+) -> None:
     entity = candidate.entity
     out_console.print(
         Text.assemble(
@@ -129,16 +133,26 @@ def _print_candidate(candidate: due_process.Candidate) -> None:
         table.add_row(
             record.role,
             Text(s.id),
-            s.list.value,
-            s.effective_severity.value,
+            str(s.list),
+            rules.catalogue.severity_of(s).value,
             f"{s.fine:g}" if s.fine is not None else "",
             s.effective_start.isoformat() if s.effective_start else "",
             s.status.value,
         )
     out_console.print(table)
-    for link in candidate.links:
-        path = link["path"]
-        out_console.print(Text(f"  path: {' - '.join(path['nodes'])}  ({link['via']})"))
+    if detailed:
+        # what a reviewer weighs before a ban: who decided each record, what for, on what basis
+        for record in candidate.records:
+            s = record.sanction
+            out_console.print(Text(f"  {s.id}", style="bold"))
+            for label, value in (
+                ("authority", s.authority),
+                ("description", s.description),
+                ("legal basis", s.legal_basis),
+            ):
+                out_console.print(Text(f"    {label}: {value or '(not recorded)'}"))
+    for tie in candidate.links:
+        out_console.print(Text(f"  path: {tie.path.describe()}  (via {tie.via.value})"))
 
 
 def _print_case(case: Case, sanction: Sanction | None = None) -> None:
@@ -154,7 +168,7 @@ def _print_case(case: Case, sanction: Sanction | None = None) -> None:
     if sanction is not None:
         out_console.print(
             Text(
-                f"  record {sanction.id}: {sanction.list.value} {sanction.status.value}"
+                f"  record {sanction.id}: {sanction.list} {sanction.status.value}"
                 + (" (disputed)" if sanction.disputed else "")
                 + (f" {sanction.start} .. {sanction.end or ''}" if sanction.start else "")
             )
@@ -163,8 +177,10 @@ def _print_case(case: Case, sanction: Sanction | None = None) -> None:
 
 def _emit_case(common: Common, case: Case, sanction: Sanction | None = None) -> None:
     if common.json:
-        document: dict[str, Any] = due_process.case_json(case)
-        document["sanction"] = sanction_to_json(sanction) if sanction is not None else None
+        document: dict[str, Any] = views.case_doc(case)
+        document["sanction"] = (
+            views.sanction_doc(sanction, common.rules) if sanction is not None else None
+        )
         emit_json(document)
     else:
         _print_case(case, sanction)
@@ -175,24 +191,23 @@ def _emit_case(common: Common, case: Case, sanction: Sanction | None = None) -> 
 
 def review_list(as_of: AsOf = None, *, common: Common) -> None:
     day = parse_date(as_of)
-    rules = load_rules(common.settings.rules)
+    rules = common.rules
     with common.store() as store:
-        found = due_process.market_ban_candidates(
-            store, day, due_process.ReviewSettings(), rules=rules
-        )
+        found = due_process.market_ban_candidates(store, day, common.settings.review, rules=rules)
+        nodes = views.nodes_for(store, (tie.path for c in found for tie in c.links))
     if common.json:
         emit_json(
             {
                 "asOf": day.isoformat(),
                 "totalCount": len(found),
-                "candidates": [due_process.candidate_json(c) for c in found],
+                "candidates": [views.candidate_doc(c, nodes, rules) for c in found],
             }
         )
         return
     if not found:
         out_console.print(f"No market-ban candidates on {day.isoformat()}.")
     for candidate in found:
-        _print_candidate(candidate)
+        _print_candidate(candidate, rules)
 
 
 def review_show(
@@ -202,15 +217,16 @@ def review_show(
     common: Common,
 ) -> None:
     day = parse_date(as_of)
-    rules = load_rules(common.settings.rules)
+    rules = common.rules
     with common.store() as store:
         found = due_process.find_candidate(
-            store, candidate, day, due_process.ReviewSettings(), rules=rules
+            store, candidate, day, common.settings.review, rules=rules
         )
+        nodes = views.nodes_for(store, (tie.path for tie in found.links))
     if common.json:
-        emit_json(due_process.candidate_json(found))
+        emit_json(views.candidate_doc(found, nodes, rules))
     else:
-        _print_candidate(found)
+        _print_candidate(found, rules, detailed=True)
 
 
 def review_decide(
@@ -225,14 +241,14 @@ def review_decide(
     common: Common,
 ) -> None:
     decision = _choice(approve, "--approve or --reject")
-    rules = load_rules(common.settings.rules)
+    rules = common.rules
     with common.store() as store:
         case, ban = _audited(
             common,
             "decide_market_ban",
             candidate,
             actor,
-            lambda: due_process.decide_market_ban(
+            lambda event: due_process.decide_market_ban(
                 store,
                 candidate,
                 decision,
@@ -241,7 +257,8 @@ def review_decide(
                 actor,
                 date.today(),
                 rules,
-                due_process.ReviewSettings(),
+                common.settings.review,
+                audit=event,
             ),
             _first,
         )
@@ -264,8 +281,14 @@ def objection_file(
             "file_objection",
             sanction,
             actor,
-            lambda: due_process.file_objection(
-                store, sanction, reason, actor, date.today(), due_process.ReviewSettings()
+            lambda event: due_process.file_objection(
+                store,
+                sanction,
+                reason,
+                actor,
+                date.today(),
+                common.settings.review,
+                audit=event,
             ),
             _case,
         )
@@ -291,8 +314,8 @@ def objection_resolve(
             "resolve_objection",
             case_id,
             actor,
-            lambda: due_process.resolve_objection(
-                store, case_id, decision, reason, actor, date.today(), version
+            lambda event: due_process.resolve_objection(
+                store, case_id, decision, reason, actor, date.today(), version, audit=event
             ),
             _first,
         )
@@ -304,23 +327,25 @@ def objection_resolve(
 
 def repair_apply(
     sanction: Annotated[str, typer.Argument(metavar="SANCTION", help="a sanction record id")],
-    commitment: Annotated[str, typer.Option("--commitment", help="the credit commitment")] = "",
-    fine_paid: Annotated[
-        bool, typer.Option("--fine-paid/--fine-unpaid", help="whether the fine is paid")
-    ] = False,
+    commitment: Annotated[
+        str,
+        typer.Option(
+            "--commitment", help="the id of the subject's CREDIT_REPAIR commitment (if recorded)"
+        ),
+    ] = "",
     actor: Actor = "",
     *,
     common: Common,
 ) -> None:
-    rules = load_rules(common.settings.rules)
+    rules = common.rules
     with common.store() as store:
         case = _audited(
             common,
             "apply_credit_repair",
             sanction,
             actor,
-            lambda: due_process.apply_credit_repair(
-                store, sanction, commitment, fine_paid, actor, date.today(), rules
+            lambda event: due_process.apply_credit_repair(
+                store, sanction, commitment, actor, date.today(), rules, audit=event
             ),
             _case,
         )
@@ -333,6 +358,13 @@ def repair_decide(
         bool | None, typer.Option("--approve/--reject", help="repair the record, or refuse")
     ] = None,
     reason: Reason = "",
+    fine_paid: Annotated[
+        bool | None,
+        typer.Option(
+            "--fine-paid/--fine-unpaid",
+            help="your finding: the fine is paid (checked by you), or not",
+        ),
+    ] = None,
     actor: Actor = "",
     version: Version = None,
     *,
@@ -345,9 +377,64 @@ def repair_decide(
             "decide_credit_repair",
             case_id,
             actor,
-            lambda: due_process.decide_credit_repair(
-                store, case_id, decision, reason, actor, date.today(), version
+            lambda event: due_process.decide_credit_repair(
+                store,
+                case_id,
+                decision,
+                reason,
+                actor,
+                date.today(),
+                version,
+                fine_paid=fine_paid,
+                audit=event,
             ),
             _first,
         )
     _emit_case(common, *decided)
+
+
+# -- case lists ------------------------------------------------------------------------------------
+
+Subject = Annotated[
+    str | None, typer.Option("--subject", help="only cases about this record or entity id")
+]
+Status = Annotated[
+    CaseStatus | None, typer.Option("--status", help="open, upheld, rejected or approved")
+]
+
+
+def _list_cases(
+    common: Common, kind: CaseKind | None, subject: str | None, status: CaseStatus | None
+) -> None:
+    with common.store() as store:
+        found = store.cases(
+            subject_ids=[subject.strip()] if subject else None, kind=kind, status=status
+        )
+    if common.json:
+        emit_json({"totalCount": len(found), "cases": [views.case_doc(c) for c in found]})
+        return
+    if not found:
+        out_console.print("No cases match.")
+    for case in found:
+        _print_case(case)
+
+
+def objection_list(subject: Subject = None, status: Status = None, *, common: Common) -> None:
+    _list_cases(common, CaseKind.OBJECTION, subject, status)
+
+
+def repair_list(subject: Subject = None, status: Status = None, *, common: Common) -> None:
+    _list_cases(common, CaseKind.CREDIT_REPAIR, subject, status)
+
+
+def cases(
+    kind: Annotated[
+        CaseKind | None,
+        typer.Option("--kind", help="objection, credit_repair or market_ban_review"),
+    ] = None,
+    subject: Subject = None,
+    status: Status = None,
+    *,
+    common: Common,
+) -> None:
+    _list_cases(common, kind, subject, status)

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import shlex
-import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.audit import AuditLog, audit_path
+from api.audit import AuditLog, AuditUnavailable, Verification, audit_path
 from api.auth import KeyStore, Role, keys_path
-from api.cli.common import Common, command, emit_json, fail, out_console
-from api.cli.loading import load_demo
+from api.cli.common import (
+    EXIT_USAGE,
+    Common,
+    command,
+    emit_json,
+    err_console,
+    fail,
+    out_console,
+)
 from api.settings import Settings
-from graph.memory import MemoryStore
-from graph.model import Company
 from graph.store import GraphStore
 
-__all__ = ["register", "serve_demo"]
+__all__ = ["register", "run_server"]
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +33,12 @@ def register(app: typer.Typer) -> None:
     command(keys, "add", help="Create an API key; it is printed once, only its hash is kept.")(
         keys_add
     )
+    command(keys, "list", help="List API keys (ids, names, roles, expiry; never the keys).")(
+        keys_list
+    )
+    command(keys, "revoke", help="Revoke a key; a running server refuses it within a second.")(
+        keys_revoke
+    )
     app.add_typer(keys, name="keys")
     audit = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
     command(audit, "verify", help="Check the audit log's hash chain; exit 1 if it is broken.")(
@@ -38,12 +47,42 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit, name="audit")
 
 
-def _run(store: GraphStore, settings: Settings, host: str, port: int, keys: KeyStore) -> None:
+def _checked_audit(store: GraphStore, settings: Settings) -> AuditLog:
+    """The audit log, with decisions the store holds but the file lacks appended, and verified:
+    a log found tampered with is kept refusing audited operations, and the reason is printed."""
+    audit = AuditLog(audit_path(settings))
+    try:
+        audit.reconcile(store.audit_events())
+        result = audit.verify()
+        reason = None if result.ok else _broken(audit.path, result)
+    except AuditUnavailable as exc:
+        reason = str(exc)
+    if reason is not None:
+        audit.refusal = reason
+        err_console.print(
+            f"[bold red]audit log tampered with or unreadable:[/] {reason}. The server refuses "
+            "audited operations (code AUDIT_UNAVAILABLE) until it is restored.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return audit
+
+
+def _broken(path: Path, result: Verification) -> str:
+    where = f" at line {result.broken_line} (seq {result.broken_seq})" if result.broken_line else ""
+    return (
+        f"audit log {path} is broken{where}: {result.reason}; {result.records} record(s) before "
+        "it are intact"
+    )
+
+
+def run_server(store: GraphStore, settings: Settings, host: str, port: int, keys: KeyStore) -> None:
+    """Serve the API over ``store`` until stopped (the audit log checked first)."""
     import uvicorn
 
     from api.app import create_app
 
-    app = create_app(store, settings, keys=keys, audit=AuditLog(audit_path(settings)))
+    app = create_app(store, settings, keys=keys, audit=_checked_audit(store, settings))
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -59,18 +98,29 @@ def serve(
             f"note: no API keys in {keys.path} yet; create one with "
             "`creditnet keys add --role agency --name NAME`"
         )
-    with common.store() as store:
-        _run(store, common.settings, host, port, keys)
+    # a new deployment may be served (and keys made) before its data is loaded
+    with common.store(writes=True) as store:
+        run_server(store, common.settings, host, port, keys)
 
 
 def keys_add(
     role: Annotated[Role, typer.Option("--role", help="agency, investigator, reviewer or admin")],
     name: Annotated[str, typer.Option("--name", help="who holds the key (agency or person)")],
+    expires: Annotated[
+        str | None,
+        typer.Option("--expires", help="ISO date or date-time (UTC) after which it stops working"),
+    ] = None,
     *,
     common: Common,
 ) -> None:
+    until: datetime | None = None
+    if expires is not None:
+        try:
+            until = datetime.fromisoformat(expires)
+        except ValueError:
+            fail(f"--expires {expires!r} is not an ISO date or date-time (2026-12-31)", EXIT_USAGE)
     store = KeyStore(keys_path(common.settings))
-    record, raw = store.add(role, name)
+    record, raw = store.add(role, name, until)
     if common.json:
         emit_json({"id": record.id, "name": record.name, "role": record.role, "key": raw})
         return
@@ -79,9 +129,58 @@ def keys_add(
     out_console.print(raw, highlight=False, soft_wrap=True)
 
 
+def keys_list(*, common: Common) -> None:
+    keys = KeyStore(keys_path(common.settings)).keys()
+    if common.json:
+        emit_json(
+            {
+                "keys": [
+                    {
+                        "id": k.id,
+                        "name": k.name,
+                        "role": k.role.value,
+                        "created": k.created,
+                        "expires": k.expires,
+                        "revoked": k.revoked,
+                    }
+                    for k in keys
+                ]
+            }
+        )
+        return
+    if not keys:
+        out_console.print("no API keys yet; create one with `creditnet keys add`")
+    for k in keys:
+        state = (
+            f"revoked {k.revoked}" if k.revoked else (f"expires {k.expires}" if k.expires else "")
+        )
+        out_console.print(
+            f"{k.id}  {k.role.value:<12} {k.name}  created {k.created}  {state}".rstrip(),
+            highlight=False,
+        )
+
+
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help="the key's id (keys list)")],
+    *,
+    common: Common,
+) -> None:
+    record = KeyStore(keys_path(common.settings)).revoke(key_id)
+    if common.json:
+        emit_json({"id": record.id, "name": record.name, "revoked": record.revoked})
+        return
+    out_console.print(f"revoked {record.id} ({record.name}) at {record.revoked}")
+
+
 def audit_verify(*, common: Common) -> None:
     path = audit_path(common.settings)
-    result = AuditLog(path).verify()
+    log = AuditLog(path)
+    try:
+        with common.store(writes=True) as store:
+            log.reconcile(store.audit_events())
+    except AuditUnavailable:
+        pass  # verify below says what is wrong
+    result = log.verify()
     if common.json:
         emit_json(
             {
@@ -94,76 +193,6 @@ def audit_verify(*, common: Common) -> None:
             }
         )
     if not result.ok:
-        fail(
-            f"audit log {path} is broken at line {result.broken_line} "
-            f"(seq {result.broken_seq}): {result.reason}; {result.records} record(s) before it "
-            "are intact"
-        )
+        fail(_broken(path, result))
     if not common.json:
         out_console.print(f"audit log {path}: {result.records} record(s), chain intact")
-
-
-EXAMPLES = [
-    (
-        "search",
-        '{ search(query: "上海", first: 3) { totalCount edges { node { id name kind } } } }',
-    ),
-    (
-        "company with sanctions",
-        '{ entity(id: "%s") { id name ... on Company { status sanctions(includeEnded: true) '
-        "{ list authority start end } } } }",
-    ),
-    (
-        "owners and officers (admin key)",
-        '{ entity(id: "%s") { ... on Company { owners { edges { node { share owner { id name } } }'
-        " } officers { edges { node { role person { name } } } } } } }",
-    ),
-]
-
-
-def _example_company(store: MemoryStore) -> str:
-    """A sanctioned company of the demo data (the first one by sanction id)."""
-    for record in store.sanctions():
-        if isinstance(store.get(record.subject_id), Company):
-            return record.subject_id
-    return "ID"
-
-
-def serve_demo(
-    port: int = 8000, host: str = "127.0.0.1", *, store: MemoryStore | None = None
-) -> None:
-    """Serve the demo data: ``store`` if given (already loaded), else a fresh in-memory store with
-    the demo bundle; create two temporary keys, print example queries, serve until stopped."""
-    settings = Settings()
-    scratch = Path(tempfile.mkdtemp(prefix="creditnet-demo-"))
-    settings = settings.model_copy(
-        update={"keys_file": scratch / "keys.json", "audit_file": scratch / "audit.jsonl"}
-    )
-    if store is None:
-        store = MemoryStore()
-        result = load_demo(store, settings)
-        if result.rejects:
-            fail(f"the shipped demo bundle has {result.rejected} bad rows: {result.rejects[:3]}")
-    keys = KeyStore(keys_path(settings))
-    _, admin = keys.add(Role.ADMIN, "demo admin")
-    _, agency = keys.add(Role.AGENCY, "demo agency")
-    company = _example_company(store)
-    url = f"http://{host}:{port}/graphql"
-    out_console.print(
-        f"demo keys (temporary, in {scratch}):\n  admin:  {admin}\n  agency: {agency}"
-    )
-    for (title, query), key in zip(EXAMPLES, [agency, agency, admin], strict=True):
-        text = query % company if "%s" in query else query
-        body = json.dumps({"query": text})
-        out_console.print(f"\n# {title}", highlight=False)
-        out_console.print(
-            f"curl -s {url} -H 'Authorization: Bearer {key}' "
-            f"-H 'Content-Type: application/json' -d {shlex.quote(body)}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    out_console.print(f"\nGraphiQL: {url} (add the Authorization header in its headers tab)")
-    try:
-        _run(store, settings, host, port, keys)
-    finally:
-        store.close()

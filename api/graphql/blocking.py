@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from anyio import to_thread
 
 __all__ = ["blocking"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
-async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def blocking(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``fn(*args, **kwargs)`` in a worker thread."""
-    return await to_thread.run_sync(partial(fn, *args, **kwargs))
+    # abandoned on cancel: a request past its deadline answers at once (the thread finishes alone)
+    return await to_thread.run_sync(partial(fn, *args, **kwargs), abandon_on_cancel=True)

@@ -8,10 +8,12 @@ from strawberry.fastapi import BaseContext
 
 from api.audit import AuditLog
 from api.auth import ApiKey, KeyStore, Role
+from api.clock import Clock, system_clock
 from api.graphql.loaders import Loaders
 from graph.errors import InvalidInput
 from graph.rules.schema import RuleSet, load_rules
 from graph.store import GraphStore
+from queries.due_process import ReviewSettings
 
 __all__ = ["Context", "Limits"]
 
@@ -33,6 +35,9 @@ class Context(BaseContext):
         authorization: str | None,
         request_id: str,
         rules: RuleSet | None = None,
+        key: ApiKey | None = None,
+        clock: Clock = system_clock,
+        review: ReviewSettings | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -42,10 +47,17 @@ class Context(BaseContext):
         self.authorization = authorization
         self.request_id = request_id
         self._rules = rules
+        self.today = clock
+        self.review = review or ReviewSettings()
+        """The configured review and shell thresholds."""
+        """Today's date (the app's clock)."""
         self.loaders = Loaders(store)
         self.person_reads: set[str] = set()
         self.audit_records: list[tuple[str, list[str]]] = []
-        self._key: ApiKey | None = None
+        # the HTTP layer authenticates before it lets a document be parsed, and hands the key on
+        self._key: ApiKey | None = key
+        # the metrics and log label of the operation (its root field), set once it has run
+        self.operation = "invalid"
 
     def key(self) -> ApiKey:
         """The caller's key; raises Unauthenticated when it is missing or wrong."""
@@ -55,6 +67,8 @@ class Context(BaseContext):
 
     def require(self, role: Role, what: str) -> ApiKey:
         key = self.key()
+        # Reads are audited too: a server whose audit log was tampered with answers nothing.
+        self.audit.refuse_if_tampered()
         key.require(role, what)
         return key
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from graph.errors import CreditnetError
@@ -29,7 +29,12 @@ def format_error(error: GraphQLError) -> GraphQLError:
             message = error.message
     elif original is None or isinstance(original, GraphQLError):
         existing = (error.extensions or {}).get("code")
-        code = str(existing) if existing else "GRAPHQL_VALIDATION_FAILED"
+        if existing:
+            code = str(existing)
+        elif isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
+            code = "GRAPHQL_PARSE_FAILED"
+        else:
+            code = "GRAPHQL_VALIDATION_FAILED"
         message = error.message
     else:
         log.error("unexpected error in %s", error.path, exc_info=original)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -12,25 +12,25 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from api import views
 from api.auth import Role
+from api.graphql.blocking import blocking
 from api.graphql.context import Context
 from api.graphql.loaders import LinkKey, LinkRow
-from graph import model
+from graph import explain, model
 from graph.errors import InvalidInput
-from graph.rules import engine
-from queries import due_process, ownership, paths, report
+from graph.rules import engine, incentives
+from graph.rules.schema import RuleSet
+from queries import ownership, report
+from queries.commitments import commitments_of
 
 __all__ = [
     "AuditEvent",
-    "Case",
     "Company",
     "Connection",
     "Direction",
     "Entity",
     "EntityKind",
-    "MarketBanCandidate",
-    "MarketBanDecision",
-    "ObjectionOutcome",
     "Officer",
     "Ownership",
     "Person",
@@ -42,6 +42,7 @@ __all__ = [
 T = TypeVar("T")
 
 EntityKind = strawberry.enum(model.EntityKind, name="EntityKind")
+# The shipped measures; build_schema adds those of the rules in force (api/graphql/measures.py).
 Measure = strawberry.enum(model.Measure, name="Measure")
 
 
@@ -151,11 +152,16 @@ async def _link_page(
     ctx = info.context
     ctx.require(Role.INVESTIGATOR, what)
     size = ctx.page_size(first)
-    rows = await loader.load((entity_id, as_of or date.today()))
+    rows = await loader.load((entity_id, as_of or ctx.today()))
     return paginate([wrap(row, ctx) for row in rows], size, after)
 
 
 # --- nodes --------------------------------------------------------------------------------------
+
+
+def _day(value: str | None) -> date | None:
+    """A view's ISO date back as a date (the GraphQL ``Date`` scalar serialises dates)."""
+    return date.fromisoformat(value) if value is not None else None
 
 
 @strawberry.type
@@ -172,40 +178,120 @@ class Sanction:
     legal_basis: str | None
     description: str | None
     status: str
+    status_date: date | None
     disputed: bool
 
     @classmethod
-    def of(cls, s: model.Sanction) -> Sanction:
+    def of(cls, s: model.Sanction, rules: RuleSet) -> Sanction:
+        return cls.from_doc(views.sanction_doc(s, rules))
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Sanction:
+        """From :func:`api.views.sanction_doc`."""
         return cls(
-            id=strawberry.ID(s.id),
-            subject_id=strawberry.ID(s.subject_id),
-            list_=s.list.value,
-            authority=s.authority,
-            severity=s.effective_severity.value,
-            fine=s.fine,
-            decided=s.decided,
-            start=s.start,
-            end=s.end,
-            legal_basis=s.legal_basis,
-            description=s.description,
-            status=s.status.value,
-            disputed=s.disputed,
+            id=strawberry.ID(doc["id"]),
+            subject_id=strawberry.ID(doc["subjectId"]),
+            list_=doc["list"],
+            authority=doc["authority"],
+            severity=doc["severity"],
+            fine=doc["fine"],
+            decided=_day(doc["decided"]),
+            start=_day(doc["start"]),
+            end=_day(doc["end"]),
+            legal_basis=doc["legalBasis"],
+            description=doc["description"],
+            status=doc["status"],
+            status_date=_day(doc["statusDate"]),
+            disputed=doc["disputed"],
         )
-
-
-def _in_force(s: model.Sanction, as_of: date) -> bool:
-    if s.status is not model.SanctionStatus.ACTIVE:
-        return False
-    start = s.effective_start
-    return (start is None or start <= as_of) and (s.end is None or as_of < s.end)
 
 
 async def _sanctions(
     info: Info[Context, None], entity_id: str, as_of: date | None, include_ended: bool
 ) -> list[Sanction]:
-    records = await info.context.loaders.sanctions.load(entity_id)
-    day = as_of or date.today()
-    return [Sanction.of(s) for s in records if include_ended or _in_force(s, day)]
+    """The entity's records; without ``include_ended`` only those the rule engine holds in
+    force at ``as_of`` (status, dates and the maximum publicity period alike)."""
+    ctx = info.context
+    records = await ctx.loaders.sanctions.load(entity_id)
+    day = as_of or ctx.today()
+    policy = ctx.rules.publicity
+    return [
+        Sanction.of(s, ctx.rules)
+        for s in records
+        if include_ended or engine.sanction_in_force(s, day, policy)
+    ]
+
+
+@strawberry.enum
+class CommitmentState(Enum):
+    PENDING = "pending"
+    OVERDUE = "overdue"
+    KEPT = "kept"
+    BROKEN = "broken"
+
+
+@strawberry.type
+class Commitment:
+    """A credit commitment (信用承诺); ``state`` is as of the date asked (default today)."""
+
+    id: strawberry.ID
+    promisor_id: strawberry.ID
+    kind: str
+    agency: str | None
+    matter: str | None
+    made: date
+    due: date | None
+    verified: date | None
+    outcome: str
+    severity: str | None
+    version: int
+    state: CommitmentState
+
+    @classmethod
+    def of(cls, c: model.Commitment, as_of: date) -> Commitment:
+        doc = views.commitment_doc(c, as_of)
+        return cls(
+            id=strawberry.ID(doc["id"]),
+            promisor_id=strawberry.ID(doc["promisorId"]),
+            kind=doc["kind"],
+            agency=doc["agency"],
+            matter=doc["matter"],
+            made=c.made,
+            due=_day(doc["due"]),
+            verified=_day(doc["verified"]),
+            outcome=doc["outcome"],
+            severity=doc["severity"],
+            version=doc["version"],
+            state=CommitmentState(doc["state"]),
+        )
+
+
+async def _commitments(
+    info: Info[Context, None], entity_id: str, as_of: date | None
+) -> list[Commitment]:
+    ctx = info.context
+    ctx.require(Role.AGENCY, "commitments")
+    day = as_of or ctx.today()
+    found = await blocking(commitments_of, ctx.store, entity_id)
+    return [Commitment.of(c, day) for c in found]
+
+
+@strawberry.type
+class Provenance:
+    """Where a record came from (spec/INTEROP.md): format, dataset and the source's record id."""
+
+    format: str | None
+    dataset: str | None
+    record_id: str | None
+
+    @classmethod
+    def of(cls, item: model.Node | model.Link) -> Provenance | None:
+        fmt = getattr(item, "source_format", None)
+        dataset = getattr(item, "source_dataset", None)
+        record = getattr(item, "record_id", None)
+        if fmt is None and dataset is None and record is None:
+            return None  # loaded from a bundle
+        return cls(format=fmt, dataset=dataset, record_id=record)
 
 
 @strawberry.interface
@@ -213,6 +299,30 @@ class Entity:
     id: strawberry.ID
     name: str
     kind: EntityKind  # type: ignore[valid-type]
+
+    @strawberry.field
+    async def aliases(self, info: Info[Context, None]) -> list[str]:
+        """Other names: aliases, previous and transliterated names (spec/INTEROP.md)."""
+        node = await self._entity(info)
+        return list(node.aliases) if node is not None else []
+
+    @strawberry.field
+    async def identifiers(self, info: Info[Context, None]) -> list[str]:
+        """Register identifiers as ``SCHEME:value`` (``CN-USCC:...``)."""
+        node = await self._entity(info)
+        return list(node.identifiers) if node is not None else []
+
+    @strawberry.field
+    async def provenance(self, info: Info[Context, None]) -> Provenance | None:
+        """The source format, dataset and record id; null for bundle rows."""
+        node = await self._entity(info)
+        return Provenance.of(node) if node is not None else None
+
+    async def _entity(self, info: Info[Context, None]) -> model.Company | model.Person | None:
+        if self.kind is model.EntityKind.PERSON:
+            info.context.require(Role.INVESTIGATOR, "person details")
+        node = await info.context.loaders.entity.load(str(self.id))
+        return node if isinstance(node, (model.Company, model.Person)) else None
 
 
 @strawberry.type
@@ -302,6 +412,13 @@ class Company(Entity):
         info.context.require(Role.AGENCY, "sanctions")
         return await _sanctions(info, str(self.id), as_of, include_ended)
 
+    @strawberry.field
+    async def commitments(
+        self, info: Info[Context, None], as_of: date | None = None
+    ) -> list[Commitment]:
+        """The credit commitments the company made, with their state at ``asOf`` (agency+)."""
+        return await _commitments(info, str(self.id), as_of)
+
 
 @strawberry.type
 class Person(Entity):
@@ -369,6 +486,14 @@ class Person(Entity):
         info.context.require(Role.INVESTIGATOR, "person sanctions")
         return await _sanctions(info, str(self.id), as_of, include_ended)
 
+    @strawberry.field
+    async def commitments(
+        self, info: Info[Context, None], as_of: date | None = None
+    ) -> list[Commitment]:
+        """The credit commitments the person made (investigator+: person data)."""
+        info.context.require(Role.INVESTIGATOR, "person commitments")
+        return await _commitments(info, str(self.id), as_of)
+
 
 def to_entity(node: object, ctx: Context) -> Company | Person | None:
     if isinstance(node, model.Company):
@@ -392,15 +517,27 @@ class Ownership:
     share: float | None
     start: date | None
     end: date | None
+    share_min: float | None = strawberry.field(
+        default=None, description="The lower end of a share given as a range (PSC band, BODS)."
+    )
+    share_max: float | None = strawberry.field(
+        default=None, description="The upper end of a share given as a range."
+    )
+    provenance: Provenance | None = None
 
     @classmethod
     def of(cls, row: LinkRow, ctx: Context) -> Ownership:
+        link = row.link
+        owns = link if isinstance(link, model.Ownership) else None
         return cls(
             owner=_required(row.source, ctx, "owner"),
             company=_required(row.target, ctx, "company"),
-            share=row.link.share if isinstance(row.link, model.Ownership) else None,
-            start=row.link.start,
-            end=row.link.end,
+            share=owns.share if owns is not None else None,
+            start=link.start,
+            end=link.end,
+            share_min=owns.share_min if owns is not None else None,
+            share_max=owns.share_max if owns is not None else None,
+            provenance=Provenance.of(link),
         )
 
 
@@ -464,44 +601,51 @@ class PathLink:
     to: strawberry.ID
     role: str | None
     share: float | None
+    start: date | None
+    end: date | None
+
+    @classmethod
+    def of(cls, link: explain.PathLink) -> PathLink:
+        return cls.from_doc(views.link_doc(link))
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> PathLink:
+        """From :func:`api.views.link_doc`."""
+        return cls(
+            type=doc["type"],
+            from_=strawberry.ID(doc["from"]),
+            to=strawberry.ID(doc["to"]),
+            role=doc["role"],
+            share=doc["share"],
+            start=_day(doc["start"]),
+            end=_day(doc["end"]),
+        )
 
 
 @strawberry.type
 class Path:
-    nodes: list[Entity]
+    """Entities in walking order and the links between them (an address on the way is not an
+    ``Entity``: its links are listed, its node is not)."""
+
+    node_ids: strawberry.Private[tuple[str, ...]]
     links: list[PathLink]
 
     @classmethod
-    def of_ids(cls, path: engine.Path, nodes: Mapping[str, object], ctx: Context) -> Path:
-        return cls(
-            nodes=[e for e in (to_entity(nodes.get(i), ctx) for i in path.nodes) if e],
-            links=[
-                PathLink(
-                    type=link.type.value,
-                    from_=strawberry.ID(link.from_id),
-                    to=strawberry.ID(link.to_id),
-                    role=link.role.value if link.role else None,
-                    share=link.share,
-                )
-                for link in path.links
-            ],
-        )
+    def of(cls, path: explain.Path) -> Path:
+        return cls(node_ids=path.nodes, links=[PathLink.of(link) for link in path.links])
 
     @classmethod
-    def of_nodes(cls, path: paths.Path, ctx: Context) -> Path:
+    def from_doc(cls, doc: dict[str, Any]) -> Path:
+        """From :func:`api.views.path_doc` (its nodes are loaded again when asked for)."""
         return cls(
-            nodes=[e for e in (to_entity(n, ctx) for n in path.nodes) if e],
-            links=[
-                PathLink(
-                    type=link.type.value,
-                    from_=strawberry.ID(link.source),
-                    to=strawberry.ID(link.target),
-                    role=link.role.value if link.role else None,
-                    share=link.share,
-                )
-                for link in path.links
-            ],
+            node_ids=tuple(node["id"] for node in doc["nodes"]),
+            links=[PathLink.from_doc(link) for link in doc["links"]],
         )
+
+    @strawberry.field
+    async def nodes(self, info: Info[Context, None]) -> list[Entity]:
+        found = await info.context.loaders.entity.load_many(list(self.node_ids))
+        return [e for e in (to_entity(node, info.context) for node in found) if e]
 
 
 @strawberry.type
@@ -520,6 +664,78 @@ class Restriction:
     path: Path
     disputed: bool
 
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Restriction:
+        """From :func:`api.views.restriction_doc`."""
+        return cls(
+            measure=doc["measure"],
+            rule=doc["rule"],
+            legal_basis=doc["legalBasis"],
+            source=Sanction.from_doc(doc["source"]),
+            path=Path.from_doc(doc["path"]),
+            disputed=doc["disputed"],
+        )
+
+
+@strawberry.type
+class Incentive:
+    """An incentive measure granted, by which rule, on which legal basis."""
+
+    measure: Measure  # type: ignore[valid-type]
+    rule: str
+    legal_basis: str
+
+
+@strawberry.type
+class IncentiveBlocker:
+    """What withholds an incentive: the record or commitment, and the path from the company to
+    its subject (through the principal person, when it is theirs)."""
+
+    sanction: Sanction | None
+    commitment: Commitment | None
+    restriction: Restriction | None
+    path: Path | None
+
+
+@strawberry.type
+class WithheldIncentive:
+    rule: str
+    measures: list[Measure]  # type: ignore[valid-type]
+    condition: str
+    """The first failing condition's test (grade, no_restriction, ...)."""
+    reason: str
+    blocker: IncentiveBlocker | None
+
+
+def _restriction(x: engine.Restriction, rules: RuleSet) -> Restriction:
+    return Restriction(
+        measure=x.measure,
+        rule=x.rule,
+        legal_basis=x.legal_basis,
+        source=Sanction.of(x.source, rules),
+        path=Path.of(x.path),
+        disputed=x.disputed,
+    )
+
+
+def _withheld(w: incentives.WithheldIncentive, ctx: Context, as_of: date) -> WithheldIncentive:
+    doc = views.withheld_doc(w, {}, ctx.rules)
+    b = w.blocker
+    return WithheldIncentive(
+        rule=doc["rule"],
+        measures=list(w.measures),
+        condition=doc["condition"],
+        reason=doc["reason"],
+        blocker=None
+        if b is None
+        else IncentiveBlocker(
+            sanction=Sanction.of(b.sanction, ctx.rules) if b.sanction else None,
+            commitment=Commitment.of(b.commitment, as_of) if b.commitment else None,
+            restriction=_restriction(b.restriction, ctx.rules) if b.restriction else None,
+            path=Path.of(b.path) if b.path is not None else None,
+        ),
+    )
+
 
 @strawberry.type
 class CreditReport:
@@ -530,6 +746,10 @@ class CreditReport:
     deductions: list[Deduction]
     sanctions: list[Sanction]
     restrictions: list[Restriction]
+    incentives: list[Incentive]
+    withheld_incentives: list[WithheldIncentive]
+    supervision_class: Grade | None
+    """A company's supervision class A-D (null for a person)."""
 
     @classmethod
     def of(cls, r: report.CreditReport, ctx: Context) -> CreditReport:
@@ -544,22 +764,30 @@ class CreditReport:
                 Deduction(
                     points=d.points,
                     reason=d.reason,
-                    source=Sanction.of(d.source) if d.source else None,
+                    source=Sanction.of(d.source, ctx.rules) if d.source else None,
                 )
                 for d in r.deductions
             ],
-            sanctions=[Sanction.of(s.sanction) for s in r.sanctions],
+            sanctions=[Sanction.of(s.sanction, ctx.rules) for s in r.sanctions],
             restrictions=[
                 Restriction(
                     measure=x.measure,
                     rule=x.rule,
                     legal_basis=x.legal_basis,
-                    source=Sanction.of(x.source),
-                    path=Path.of_ids(x.path, r.nodes, ctx),
+                    source=Sanction.of(x.source, ctx.rules),
+                    path=Path.of(x.path),
                     disputed=x.disputed,
                 )
                 for x in r.restrictions
             ],
+            incentives=[
+                Incentive(measure=i.measure, rule=i.rule, legal_basis=i.legal_basis)
+                for i in r.incentives
+            ],
+            withheld_incentives=[_withheld(w, ctx, r.as_of) for w in r.withheld],
+            supervision_class=(
+                Grade(r.supervision_class.value) if r.supervision_class is not None else None
+            ),
         )
 
 
@@ -569,14 +797,24 @@ class BeneficialOwner:
     effective_share: float
     controls: bool
     paths: list[Path]
+    effective_share_max: float = strawberry.field(
+        description="The effective share on the maximums of share ranges (= effectiveShare "
+        "when every share is exact)."
+    )
+    possible: bool = strawberry.field(
+        description="Listed only because effectiveShareMax reaches the threshold."
+    )
 
     @classmethod
     def of(cls, b: ownership.BeneficialOwner, ctx: Context) -> BeneficialOwner:
+        high = b.effective_share_max
         return cls(
             person=Person.of(b.person, ctx),
             effective_share=b.effective_share,
             controls=b.controls,
-            paths=[Path.of_nodes(p, ctx) for p in b.paths],
+            paths=[Path.of(p) for p in b.paths],
+            effective_share_max=b.effective_share if high is None else high,
+            possible=b.possible,
         )
 
 
@@ -595,154 +833,3 @@ class EffectiveHolding:
             controls=h.controls,
             depth=h.depth,
         )
-
-
-# --- due process (market-ban review, objections, credit repair) -----------------------------------
-
-CandidateKind = strawberry.enum(due_process.CandidateKind, name="CandidateKind")
-CaseKind = strawberry.enum(model.CaseKind, name="CaseKind")
-CaseStatus = strawberry.enum(model.CaseStatus, name="CaseStatus")
-
-
-@strawberry.enum
-class ObjectionOutcome(Enum):
-    UPHOLD = "UPHOLD"
-    REJECT = "REJECT"
-
-
-@strawberry.type
-class EvidenceRecord:
-    """A sanction record a market-ban candidate rests on, and the part it plays."""
-
-    role: str
-    sanction: Sanction
-
-
-@strawberry.type
-class CandidateLink:
-    """How a likely phoenix is tied to its sanctioned predecessor."""
-
-    via: str
-    summary: str
-    sanction_id: strawberry.ID
-    predecessor_id: strawberry.ID
-    path: Path
-
-
-@strawberry.type
-class MarketBanCandidate:
-    id: strawberry.ID
-    entity: Entity
-    kind: CandidateKind  # type: ignore[valid-type]
-    summary: str
-    evidence: list[EvidenceRecord]
-    links: list[CandidateLink]
-
-    @classmethod
-    def of(cls, c: due_process.Candidate, ctx: Context) -> MarketBanCandidate:
-        entity = to_entity(c.entity, ctx)
-        assert entity is not None
-        path_ids = {i for link in c.links for i in link["path"]["nodes"]}
-        nodes = ctx.store.get_many(path_ids) if path_ids else {}
-        links: list[CandidateLink] = []
-        for link in c.links:
-            path = link["path"]
-            links.append(
-                CandidateLink(
-                    via=str(link["via"]),
-                    summary=str(link["summary"]),
-                    sanction_id=strawberry.ID(str(link["sanctionId"])),
-                    predecessor_id=strawberry.ID(str(link["sanctionedCompanyId"])),
-                    path=Path(
-                        nodes=[
-                            e for e in (to_entity(nodes.get(i), ctx) for i in path["nodes"]) if e
-                        ],
-                        links=[
-                            PathLink(
-                                type=str(step["type"]),
-                                from_=strawberry.ID(str(step["from"])),
-                                to=strawberry.ID(str(step["to"])),
-                                role=", ".join(step["roles"]) or None,
-                                share=None,
-                            )
-                            for step in path["links"]
-                        ],
-                    ),
-                )
-            )
-        return cls(
-            id=strawberry.ID(c.id),
-            entity=entity,
-            kind=c.kind,
-            summary=c.summary,
-            evidence=[
-                EvidenceRecord(role=r.role, sanction=Sanction.of(r.sanction)) for r in c.records
-            ],
-            links=links,
-        )
-
-
-@strawberry.type
-class Case:
-    """A due-process case: an objection or repair application about a record, or a market-ban
-    review of an entity. ``version`` is what a decision names to be refused when stale."""
-
-    id: strawberry.ID
-    kind: CaseKind  # type: ignore[valid-type]
-    subject_id: strawberry.ID
-    status: CaseStatus  # type: ignore[valid-type]
-    version: int
-    filed: date | None
-    due: date | None
-    decided: date | None
-    reason: str | None
-    decision_reason: str | None
-    filed_by: str | None
-    decided_by: str | None
-    evidence: str | None
-    """A JSON document: what the case rests on."""
-    commitment: str | None
-    fine_paid: bool | None
-
-    @classmethod
-    def of(cls, c: model.Case) -> Case:
-        commitment = c.extra.get("commitment")
-        fine_paid = c.extra.get("fine_paid")
-        return cls(
-            id=strawberry.ID(c.id),
-            kind=c.kind,
-            subject_id=strawberry.ID(c.subject_id),
-            status=c.status,
-            version=c.version,
-            filed=c.filed,
-            due=c.due,
-            decided=c.decided,
-            reason=c.reason,
-            decision_reason=c.decision_reason,
-            filed_by=c.filed_by,
-            decided_by=c.decided_by,
-            evidence=c.evidence,
-            commitment=str(commitment) if commitment is not None else None,
-            fine_paid=bool(fine_paid) if fine_paid is not None else None,
-        )
-
-    @strawberry.field
-    async def sanction(self, info: Info[Context, None]) -> Sanction | None:
-        """The record an objection or repair is about, or the ban a review approved."""
-        extra_id: str | None = None
-        if self.kind is model.CaseKind.MARKET_BAN_REVIEW:
-            node = await info.context.loaders.entity.load(str(self.id))
-            if isinstance(node, model.Case):
-                found = node.extra.get("sanction_id")
-                extra_id = str(found) if found is not None else None
-            if extra_id is None:
-                return None
-        record = await info.context.loaders.entity.load(extra_id or str(self.subject_id))
-        return Sanction.of(record) if isinstance(record, model.Sanction) else None
-
-
-@strawberry.type
-class MarketBanDecision:
-    case: Case
-    sanction: Sanction | None
-    """The MARKET_BAN record an approval created (null for a rejection)."""

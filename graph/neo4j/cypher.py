@@ -16,6 +16,8 @@ SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE TEXT INDEX creditnet_entity_search IF NOT EXISTS FOR (n:Entity) ON (n.search_name)",
     "CREATE INDEX creditnet_sanction_subject IF NOT EXISTS FOR (n:Sanction) ON (n.subject_id)",
     "CREATE INDEX creditnet_case_subject IF NOT EXISTS FOR (n:Case) ON (n.subject_id)",
+    "CREATE INDEX creditnet_commitment_promisor IF NOT EXISTS FOR (n:Commitment) "
+    "ON (n.promisor_id)",
 )
 
 # Earlier schemas indexed the links' natural keys. The planner then answered the link MERGE with
@@ -28,10 +30,32 @@ DROP_OBSOLETE: Final[tuple[LiteralString, ...]] = (
 )
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
 
+# The version of the search form the stored search_name values were written in (a singleton node
+# outside :Node, so no query over entities ever meets it).
+SEARCH_FORM: Final = "OPTIONAL MATCH (m:CreditnetMeta {name: 'search'}) RETURN m.version AS version"
+SET_SEARCH_FORM: Final = """
+MERGE (m:CreditnetMeta {name: 'search'})
+SET m.version = $version
+"""
+SET_SEARCH_NAMES: Final = """
+UNWIND $rows AS row
+MATCH (n:Node {id: row.id})
+SET n.search_name = row.search_name
+"""
+
 LABELS_OF: Final = """
 UNWIND $ids AS id
 MATCH (n:Node {id: id})
 RETURN n.id AS id, [l IN labels(n) WHERE l IN $labels][0] AS label
+"""
+
+# Walks the unique Node.id index in order, so each page costs its own size, whatever the label.
+NODE_IDS: Final = """
+MATCH (n:Node)
+WHERE n.id > $after AND $label IN labels(n)
+RETURN n.id AS id
+ORDER BY n.id
+LIMIT $limit
 """
 
 GET_NODES: Final = """
@@ -74,6 +98,23 @@ MERGE (s)-[:SANCTIONED]->(subject)
 RETURN count(s) AS written
 """,
     NodeLabel.CASE: _upsert_node("Case"),
+    # COMMITTED is implied by promisor_id as SANCTIONED is by subject_id.
+    NodeLabel.COMMITMENT: """
+UNWIND $rows AS row
+MERGE (k:Node {id: row.id})
+ON CREATE SET k:Commitment
+SET k += row.props
+WITH k, row
+CALL (k, row) {
+  OPTIONAL MATCH (k)-[old:COMMITTED]->(prev:Node)
+  WHERE prev.id <> row.props.promisor_id
+  DELETE old
+}
+WITH k, row
+MATCH (promisor:Node {id: row.props.promisor_id})
+MERGE (k)-[:COMMITTED]->(promisor)
+RETURN count(k) AS written
+""",
 }
 
 # Versions are read under the case's write lock, so two deciders cannot both pass the check:
@@ -88,6 +129,32 @@ SET c.creditnet_lock = randomUUID()
 REMOVE c.creditnet_lock
 RETURN c.id AS id, CASE WHEN c:Case THEN c.version ELSE -1 END AS version
 """
+
+# A sanction record or a commitment is locked the same way (it must exist: a decision read it
+# first); one no decision has changed yet has no version property and counts as version 0.
+LOCK_SANCTION_VERSIONS: Final = """
+UNWIND $ids AS id
+MATCH (s:Node {id: id})
+SET s.creditnet_lock = randomUUID()
+REMOVE s.creditnet_lock
+RETURN s.id AS id,
+       CASE WHEN s:Sanction OR s:Commitment THEN coalesce(s.version, 0) ELSE -1 END AS version
+"""
+
+# Audit events written with a decision, in its transaction. They are not graph nodes (no Node
+# label): nothing traverses them; api.audit reads them back to reconcile its hash-chained file.
+CREATE_AUDIT_EVENTS: Final = """
+UNWIND $events AS event
+CREATE (:AuditEvent {event_id: event.event_id, time: event.time, document: event.document})
+"""
+AUDIT_EVENTS: Final = """
+MATCH (a:AuditEvent)
+RETURN a.document AS document
+ORDER BY a.time, a.event_id
+"""
+CLEAR_AUDIT_EVENTS: Final = (
+    "MATCH (a:AuditEvent) CALL (a) { DELETE a } IN TRANSACTIONS OF 5000 ROWS"
+)
 
 CASES: Final = """
 MATCH (c:Case)
@@ -133,7 +200,12 @@ def expand_step(link: LinkType, direction: Direction, index: int) -> LiteralStri
     """The MATCH of one traversal step; role filters come as parameter ``$roles_<index>``."""
     left, right = _PATTERNS[direction]
     roles: LiteralString = f"($roles_{index} IS NULL OR r.role IN $roles_{index})"
-    return f"MATCH {left}{_LINK_TYPES[link]}{right} WHERE {_IN_FORCE} AND {roles} RETURN r, m"
+    # Stated indirect interests (graph.model.Ownership.indirect) are followed only when asked.
+    stated: LiteralString = f"coalesce(r.indirect, false) = $stated_{index}"
+    return (
+        f"MATCH {left}{_LINK_TYPES[link]}{right} WHERE {_IN_FORCE} AND {roles} AND {stated} "
+        "RETURN r, m"
+    )
 
 
 _LINK_TYPES: Final[dict[LinkType, LiteralString]] = {
@@ -157,11 +229,15 @@ def expand(step_matches: list[LiteralString], *, first: bool) -> LiteralString:
         "WITH n, [l IN labels(n) WHERE l IN $labels][0] AS seed_label, "
         "properties(n) AS seed_props, "
         "COLLECT { MATCH (s:Sanction)-[:SANCTIONED]->(n) RETURN properties(s) } "
-        "AS seed_sanctions\n"
+        "AS seed_sanctions, "
+        "COLLECT { MATCH (k:Commitment)-[:COMMITTED]->(n) RETURN properties(k) } "
+        "AS seed_commitments\n"
         if first
         else ""
     )
-    seed_columns: LiteralString = "seed_label, seed_props, seed_sanctions, " if first else ""
+    seed_columns: LiteralString = (
+        "seed_label, seed_props, seed_sanctions, seed_commitments, " if first else ""
+    )
     return (
         "UNWIND $frontier AS id\n"
         "MATCH (n:Node {id: id})\n" + seed + call + body + "\n}\n"
@@ -170,16 +246,19 @@ def expand(step_matches: list[LiteralString], *, first: bool) -> LiteralString:
         "[l IN labels(m) WHERE l IN $labels][0] AS other_label, properties(m) AS other_props, "
         "CASE WHEN m IS NULL THEN [] ELSE "
         "COLLECT { MATCH (s:Sanction)-[:SANCTIONED]->(m) RETURN properties(s) } END "
-        "AS other_sanctions"
+        "AS other_sanctions, "
+        "CASE WHEN m IS NULL THEN [] ELSE "
+        "COLLECT { MATCH (k:Commitment)-[:COMMITTED]->(m) RETURN properties(k) } END "
+        "AS other_commitments"
     )
 
 
 NODES_WITH_SANCTIONS: Final = """
 UNWIND $ids AS id
 MATCH (n:Node {id: id})
-OPTIONAL MATCH (s:Sanction)-[:SANCTIONED]->(n)
 RETURN n.id AS id, [l IN labels(n) WHERE l IN $labels][0] AS label, properties(n) AS props,
-       collect(properties(s)) AS sanctions
+       COLLECT { MATCH (s:Sanction)-[:SANCTIONED]->(n) RETURN properties(s) } AS sanctions,
+       COLLECT { MATCH (k:Commitment)-[:COMMITTED]->(n) RETURN properties(k) } AS commitments
 """
 
 # The same test as graph.store.may_be_live, where the records are.
@@ -228,13 +307,28 @@ COUNT_LABEL: Final[dict[NodeLabel, LiteralString]] = {
     NodeLabel.ADDRESS: "MATCH (n:Address) RETURN count(n) AS n",
     NodeLabel.SANCTION: "MATCH (n:Sanction) RETURN count(n) AS n",
     NodeLabel.CASE: "MATCH (n:Case) RETURN count(n) AS n",
+    NodeLabel.COMMITMENT: "MATCH (n:Commitment) RETURN count(n) AS n",
 }
 COUNT_TYPE: Final[dict[LinkType, LiteralString]] = {
     LinkType.OWNS: "MATCH ()-[r:OWNS]->() RETURN count(r) AS n",
     LinkType.OFFICER_OF: "MATCH ()-[r:OFFICER_OF]->() RETURN count(r) AS n",
     LinkType.REGISTERED_AT: "MATCH ()-[r:REGISTERED_AT]->() RETURN count(r) AS n",
     LinkType.SANCTIONED: "MATCH ()-[r:SANCTIONED]->() RETURN count(r) AS n",
+    LinkType.COMMITTED: "MATCH ()-[r:COMMITTED]->() RETURN count(r) AS n",
 }
+
+# Keyset pages over the unique id index (never SKIP, which rereads every earlier row).
+SCAN_NODES: Final = """
+MATCH (n:Node) WHERE n.id > $after
+WITH n ORDER BY n.id LIMIT $batch
+RETURN n.id AS id, [l IN labels(n) WHERE l IN $labels][0] AS label, properties(n) AS props
+"""
+SCAN_LINKS: Final = """
+MATCH (n:Node) WHERE n.id > $after
+WITH n ORDER BY n.id LIMIT $batch
+OPTIONAL MATCH (n)-[r]->(m:Node) WHERE type(r) IN $types
+RETURN n.id AS source, type(r) AS type, m.id AS target, properties(r) AS props
+"""
 
 CLEAR: Final = "MATCH (n:Node) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
 PING: Final = "RETURN 1 AS ok"

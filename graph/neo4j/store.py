@@ -8,6 +8,7 @@ the ``Node`` label (unique ``id``) plus its own label; companies and persons als
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -19,21 +20,35 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUn
 from graph.codec import link_from_props, link_props, node_from_props, node_props
 from graph.errors import BackendUnavailable, InvalidInput
 from graph.model import (
+    SEARCH_FORM_VERSION,
     Address,
     Case,
     CaseKind,
     CaseStatus,
+    Commitment,
     Company,
     EntityKind,
+    Link,
     LinkType,
     Node,
     NodeLabel,
     Person,
     Sanction,
     normalize_search_text,
+    search_text,
 )
 from graph.neo4j import cypher
-from graph.store import SearchPage, Stats, Step, Subgraph, WriteBatch, WriteResult
+from graph.store import (
+    SCAN_BATCH,
+    SearchPage,
+    Stats,
+    Step,
+    Subgraph,
+    WriteBatch,
+    WriteResult,
+    scan_ids,
+    scan_kinds,
+)
 from graph.validation import check_batch, check_expectations, check_versions
 
 __all__ = ["Neo4jStore"]
@@ -113,9 +128,29 @@ class Neo4jStore:
                     for statement in (*cypher.DROP_OBSOLETE, *cypher.SCHEMA):
                         session.run(statement).consume()
                     session.run(cypher.AWAIT_INDEXES).consume()
+                    record = session.run(cypher.SEARCH_FORM).single()
+                    stored = record["version"] if record is not None else None
+                if stored != SEARCH_FORM_VERSION:
+                    self._reindex_search()
             except (ServiceUnavailable, DriverError, OSError) as exc:
                 raise self._unavailable(exc) from exc
             self._schema_ready = True
+
+    def _reindex_search(self) -> None:
+        """Rewrite every entity's search text in the current form (after an upgrade that changed
+        :func:`graph.model.normalize_search_text`), a page of ids at a time."""
+        for label in (NodeLabel.COMPANY, NodeLabel.PERSON):
+            for ids in scan_ids(self, label):
+                found = self.get_many(ids)
+                rows = [
+                    {"id": node.id, "search_name": search_text(node)}
+                    for node in found.values()
+                    if isinstance(node, (Company, Person))
+                ]
+                self._write(lambda tx, r=rows: tx.run(cypher.SET_SEARCH_NAMES, rows=r).consume())
+        self._write(
+            lambda tx: tx.run(cypher.SET_SEARCH_FORM, version=SEARCH_FORM_VERSION).consume()
+        )
 
     def ping(self) -> None:
         """Raise BackendUnavailable unless the database answers a trivial query."""
@@ -130,7 +165,7 @@ class Neo4jStore:
         for node in batch.nodes:
             props = node_props(node)
             if isinstance(node, (Company, Person)):
-                props["search_name"] = normalize_search_text(node.name)
+                props["search_name"] = search_text(node)
             nodes_by_label.setdefault(node.label, []).append({"id": node.id, "props": props})
         links_by_type: dict[LinkType, list[dict[str, Any]]] = {}
         for link in batch.links:
@@ -143,10 +178,30 @@ class Neo4jStore:
                 }
             )
 
+        sanction_ids = {node.id for node in batch.nodes if isinstance(node, (Sanction, Commitment))}
+        audit_rows = [
+            {
+                "event_id": str(event["event_id"]),
+                "time": str(event.get("time", "")),
+                "document": json.dumps(event, sort_keys=True, ensure_ascii=False),
+            }
+            for event in batch.audit
+        ]
+
         def work(tx: neo4j.ManagedTransaction) -> None:
             if expect:
-                records = tx.run(cypher.LOCK_CASE_VERSIONS, ids=list(expect))
-                check_versions(expect, {r["id"]: r["version"] for r in records})
+                # Cases and sanction records are locked and read in one order (by id) so that
+                # two decisions on one record queue up instead of deadlocking.
+                stored: dict[str, int] = {}
+                for node_id in sorted(expect):
+                    statement = (
+                        cypher.LOCK_SANCTION_VERSIONS
+                        if node_id in sanction_ids
+                        else cypher.LOCK_CASE_VERSIONS
+                    )
+                    for r in tx.run(statement, ids=[node_id]):
+                        stored[r["id"]] = r["version"]
+                check_versions(expect, stored)
             check_batch(batch, lambda ids: self._labels_in(tx, ids))
             # Sanctions after entities, so that their subjects exist.
             for label in (
@@ -154,6 +209,7 @@ class Neo4jStore:
                 NodeLabel.PERSON,
                 NodeLabel.ADDRESS,
                 NodeLabel.SANCTION,
+                NodeLabel.COMMITMENT,
                 NodeLabel.CASE,
             ):
                 for chunk in _chunks(nodes_by_label.get(label, [])):
@@ -163,6 +219,8 @@ class Neo4jStore:
                 for chunk in _chunks(rows):
                     written = tx.run(cypher.UPSERT_LINKS[link_type], rows=chunk).single(strict=True)
                     _expect(written["written"], len(chunk), link_type.value)
+            if audit_rows:
+                tx.run(cypher.CREATE_AUDIT_EVENTS, events=audit_rows).consume()
 
         try:
             self._write(work)
@@ -211,6 +269,14 @@ class Neo4jStore:
         labels: dict[str, NodeLabel] = self._read(lambda tx: self._labels_in(tx, ids))
         return labels
 
+    def node_ids(self, label: NodeLabel, *, after: str = "", limit: int = 10_000) -> list[str]:
+        def work(tx: neo4j.ManagedTransaction) -> list[str]:
+            result = tx.run(cypher.NODE_IDS, label=label.value, after=after, limit=max(limit, 0))
+            return [record["id"] for record in result]
+
+        ids: list[str] = self._read(work)
+        return ids
+
     def search(
         self, text: str, kind: EntityKind | None = None, limit: int = 20, offset: int = 0
     ) -> SearchPage:
@@ -253,6 +319,7 @@ class Neo4jStore:
             params[f"roles_{index}"] = (
                 None if step.roles is None else sorted(r.value for r in step.roles)
             )
+            params[f"stated_{index}"] = step.stated
         if not matches or hops < 1:
             subgraph: Subgraph = self._read(lambda tx: self._only_nodes(tx, start))
             return subgraph
@@ -276,6 +343,7 @@ class Neo4jStore:
                                 record["seed_label"],
                                 record["seed_props"],
                                 record["seed_sanctions"],
+                                record["seed_commitments"],
                             )
                         if record["type"] is None:
                             continue
@@ -292,6 +360,7 @@ class Neo4jStore:
                                 record["other_label"],
                                 record["other_props"],
                                 record["other_sanctions"],
+                                record["other_commitments"],
                             )
                 frontier = next_frontier
             return result
@@ -308,17 +377,13 @@ class Neo4jStore:
     def _load_nodes(tx: neo4j.ManagedTransaction, ids: list[str], result: Subgraph) -> None:
         for chunk in _chunks(ids):
             for record in tx.run(cypher.NODES_WITH_SANCTIONS, ids=chunk, labels=_LABELS):
-                node = node_from_props(record["label"], record["props"])
-                if isinstance(node, Sanction):
-                    result.sanctions[node.id] = node
-                    continue
-                if isinstance(node, Case):
-                    continue
-                assert isinstance(node, (Company, Person, Address))
-                result.nodes[node.id] = node
-                for props in record["sanctions"]:
-                    sanction = node_from_props(NodeLabel.SANCTION, props)
-                    result.sanctions[sanction.id] = sanction  # type: ignore[assignment]
+                _add_node(
+                    result,
+                    record["label"],
+                    record["props"],
+                    record["sanctions"],
+                    record["commitments"],
+                )
 
     def sanctions(
         self, subject_ids: Iterable[str] | None = None, *, live_at: date | None = None
@@ -362,6 +427,52 @@ class Neo4jStore:
         cases: list[Case] = self._read(work)
         return cases
 
+    def scan(
+        self,
+        labels: Iterable[NodeLabel | LinkType] | None = None,
+        *,
+        batch_size: int = SCAN_BATCH,
+    ) -> Iterator[list[Node | Link]]:
+        node_labels, link_types = scan_kinds(labels)
+        wanted = {label.value for label in node_labels}
+        after = ""
+        while True:
+            # One read transaction per page: a long export holds no transaction open.
+            rows = self._read(
+                lambda tx, a=after: list(
+                    tx.run(cypher.SCAN_NODES, after=a, batch=batch_size, labels=_LABELS)
+                )
+            )
+            if not rows:
+                break
+            after = rows[-1]["id"]
+            nodes: list[Node | Link] = [
+                node_from_props(r["label"], r["props"]) for r in rows if r["label"] in wanted
+            ]
+            if nodes:
+                yield nodes
+        if not link_types:
+            return
+        types = sorted(t.value for t in link_types)
+        after = ""
+        while True:
+            rows = self._read(
+                lambda tx, a=after: list(
+                    tx.run(cypher.SCAN_LINKS, after=a, batch=batch_size, types=types)
+                )
+            )
+            if not rows:
+                break
+            after = max(r["source"] for r in rows)
+            links: list[Link] = [
+                link_from_props(r["type"], r["source"], r["target"], r["props"])
+                for r in rows
+                if r["type"] is not None
+            ]
+            links.sort(key=lambda link: (link.source, link.key))
+            if links:
+                yield list(links)
+
     def stats(self) -> Stats:
         def work(tx: neo4j.ManagedTransaction) -> Stats:
             nodes = {
@@ -379,10 +490,18 @@ class Neo4jStore:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    def audit_events(self) -> list[dict[str, Any]]:
+        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            return [json.loads(r["document"]) for r in tx.run(cypher.AUDIT_EVENTS)]
+
+        events: list[dict[str, Any]] = self._read(work)
+        return events
+
     def clear(self) -> None:
         try:
             with self._session() as session:
                 session.run(cypher.CLEAR).consume()
+                session.run(cypher.CLEAR_AUDIT_EVENTS).consume()
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise self._unavailable(exc) from exc
         except Neo4jError as exc:
@@ -406,15 +525,20 @@ _KIND_LABEL = {
 
 
 def _add_node(
-    result: Subgraph, label: str, props: dict[str, Any], sanctions: list[dict[str, Any]]
+    result: Subgraph,
+    label: str,
+    props: dict[str, Any],
+    sanctions: list[dict[str, Any]],
+    commitments: list[dict[str, Any]],
 ) -> None:
-    """Put one extracted node (and its sanction records) into ``result``, as the embedded store
-    does: records go to ``sanctions``, cases are left out."""
+    """Put one extracted node (and its sanction records and commitments) into ``result``, as the
+    embedded store does: records go to ``sanctions``, commitments to ``commitments``, cases and
+    commitments reached as nodes are left out."""
     node = node_from_props(label, props)
     if isinstance(node, Sanction):
         result.sanctions[node.id] = node
         return
-    if isinstance(node, Case):
+    if isinstance(node, (Case, Commitment)):
         return
     assert isinstance(node, (Company, Person, Address))
     result.nodes[node.id] = node
@@ -422,6 +546,10 @@ def _add_node(
         sanction = node_from_props(NodeLabel.SANCTION, record)
         assert isinstance(sanction, Sanction)
         result.sanctions[sanction.id] = sanction
+    for record in commitments:
+        commitment = node_from_props(NodeLabel.COMMITMENT, record)
+        assert isinstance(commitment, Commitment)
+        result.commitments[commitment.id] = commitment
 
 
 def _chunks(rows: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:

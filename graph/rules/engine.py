@@ -45,12 +45,13 @@ from datetime import date, timedelta
 from typing import Final, TypeAlias
 
 from graph.errors import NotFound
+from graph.explain import Path, PathLink
 from graph.model import (
+    Commitment,
     Company,
     Direction,
     EntityKind,
     LinkType,
-    Measure,
     Officer,
     OfficerRole,
     Ownership,
@@ -60,7 +61,7 @@ from graph.model import (
 )
 from graph.ownership import HoldingIndex, control_map, controlled_companies
 from graph.rules.schema import PublicityPolicy, Reach, Rule, RuleSet
-from graph.store import GraphReader, Step, Subgraph
+from graph.store import CLOSURE_HOPS, GraphReader, Step, Subgraph
 
 __all__ = [
     "CLOSURE_HOPS",
@@ -70,15 +71,12 @@ __all__ = [
     "Restriction",
     "add_months",
     "lookup",
+    "lookup_many",
     "materialise",
     "restrictions_for",
     "sanction_ended_on",
     "sanction_in_force",
 ]
-
-CLOSURE_HOPS: Final = 64
-"""Depth of an ownership-closure extraction. Control has no hop limit in DOMAIN.md; this bound
-(that of :func:`graph.store.ownership_closure`) only guards against runaway chains."""
 
 Entity: TypeAlias = Company | Person
 
@@ -195,90 +193,12 @@ def sanction_in_force(sanction: Sanction, as_of: date, policy: PublicityPolicy) 
 
 
 @dataclass(frozen=True, slots=True)
-class PathLink:
-    """One link of a path, as stored (``from_id`` -> ``to_id``), whichever way it was walked."""
-
-    type: LinkType
-    from_id: str
-    to_id: str
-    role: OfficerRole | None = None
-    share: float | None = None
-
-    @classmethod
-    def of(cls, link: Officer | Ownership) -> PathLink:
-        if isinstance(link, Officer):
-            return cls(LinkType.OFFICER_OF, link.person_id, link.company_id, role=link.role)
-        return cls(LinkType.OWNS, link.owner_id, link.company_id, share=link.share)
-
-    @property
-    def label(self) -> str:
-        """``OFFICER_OF legal_representative`` or ``OWNS 60%``."""
-        text = self.type.value
-        if self.role is not None:
-            text += f" {self.role.value}"
-        if self.share is not None:
-            text += f" {self.share:g}%"
-        return text
-
-    def sort_key(self) -> tuple[str, str, str, str, float]:
-        role = self.role.value if self.role is not None else ""
-        share = self.share if self.share is not None else -1.0
-        return (self.type.value, self.from_id, self.to_id, role, share)
-
-
-@dataclass(frozen=True, slots=True)
-class Path:
-    """Node ids from the sanctioned subject to the restricted entity, and the links between.
-
-    A subject's own restriction has a one-node path and no links.
-    """
-
-    nodes: tuple[str, ...]
-    links: tuple[PathLink, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.nodes or len(self.links) != len(self.nodes) - 1:
-            raise ValueError("a path has one link fewer than nodes, and at least one node")
-
-    @property
-    def subject_id(self) -> str:
-        return self.nodes[0]
-
-    @property
-    def entity_id(self) -> str:
-        return self.nodes[-1]
-
-    @property
-    def hops(self) -> int:
-        return len(self.links)
-
-    def sort_key(self) -> tuple[int, tuple[str, ...], tuple[tuple[str, str, str, str, float], ...]]:
-        return (len(self.nodes), self.nodes, tuple(link.sort_key() for link in self.links))
-
-    def describe(self, names: Mapping[str, str] | None = None) -> str:
-        """The path as text, links pointing the way they are stored.
-
-        Examples
-        --------
-        >>> path = Path(("c1", "p1"), (PathLink(LinkType.OFFICER_OF, "p1", "c1",
-        ...                                     role=OfficerRole.LEGAL_REPRESENTATIVE),))
-        >>> path.describe({"c1": "Acme"})
-        'Acme <-[OFFICER_OF legal_representative]- p1'
-        """
-        names = names or {}
-        text = names.get(self.nodes[0], self.nodes[0])
-        for link, node in zip(self.links, self.nodes[1:], strict=True):
-            arrow = f" -[{link.label}]-> " if link.to_id == node else f" <-[{link.label}]- "
-            text += arrow + names.get(node, node)
-        return text
-
-
-@dataclass(frozen=True, slots=True)
 class Restriction:
     """A measure an entity is subject to at a date, with the sanction, rule and path behind it."""
 
     entity_id: str
-    measure: Measure
+    measure: str
+    """A restriction measure of the catalogue in force."""
     rule: str
     """The id of the rule that produced it."""
     legal_basis: str
@@ -300,7 +220,7 @@ class Restriction:
         return self.source.subject_id == self.entity_id
 
     def sort_key(self) -> tuple[object, ...]:
-        return (self.entity_id, self.measure.value, self.rule, self.source.id, self.path.sort_key())
+        return (self.entity_id, self.measure, self.rule, self.source.id, self.path.sort_key())
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +233,14 @@ class EntityLookup:
     restrictions: tuple[Restriction, ...]
     nodes: Mapping[str, Entity]
     """Every entity the extraction saw: the nodes of every path among them."""
+    commitments: tuple[Commitment, ...] = ()
+    """Every commitment the entity made, any outcome, by id."""
+    officers: tuple[Officer, ...] = ()
+    """The entity's officer links in force that the extraction followed (a company's officers,
+    a person's positions), by natural key."""
+    related_sanctions: Mapping[str, Sanction] = field(default_factory=dict)
+    """Every record of the entities of the first extraction (the entity and its officers or
+    positions), by id."""
 
 
 # -- link indexes and reach evaluation ---------------------------------------------------------
@@ -562,17 +490,15 @@ def _reverse(direction: Direction) -> Direction:
     return Direction.IN if direction is Direction.OUT else Direction.OUT
 
 
-def _measures(
-    measures: Mapping[Measure, str], only: Measure | None
-) -> Iterator[tuple[Measure, str]]:
+def _measures(measures: Mapping[str, str], only: str | None) -> Iterator[tuple[str, str]]:
     for measure, basis in measures.items():
-        if only is None or measure is only:
+        if only is None or measure == only:
             yield measure, basis
 
 
 def _finalise(found: Iterable[Restriction]) -> list[Restriction]:
     """One restriction per (entity, measure, rule, source), through its shortest path; sorted."""
-    best: dict[tuple[str, Measure, str, str], Restriction] = {}
+    best: dict[tuple[str, str, str, str], Restriction] = {}
     for item in found:
         key = (item.entity_id, item.measure, item.rule, item.source.id)
         current = best.get(key)
@@ -581,9 +507,7 @@ def _finalise(found: Iterable[Restriction]) -> list[Restriction]:
     return sorted(best.values(), key=Restriction.sort_key)
 
 
-def _own_restrictions(
-    sanction: Sanction, rule: Rule, measure: Measure | None
-) -> Iterator[Restriction]:
+def _own_restrictions(sanction: Sanction, rule: Rule, measure: str | None) -> Iterator[Restriction]:
     path = Path((sanction.subject_id,))
     for item, basis in _measures(rule.subject.measures, measure):
         yield Restriction(sanction.subject_id, item, rule.id, basis, sanction, path)
@@ -595,7 +519,7 @@ def _reach_restrictions(
     reach: Reach,
     links: _Links,
     only: str | None,
-    measure: Measure | None,
+    measure: str | None,
 ) -> Iterator[Restriction]:
     measures = list(_measures(reach.measures, measure))
     if not measures:
@@ -608,8 +532,19 @@ def _reach_restrictions(
 # -- on read -----------------------------------------------------------------------------------
 
 
-def lookup(store: GraphReader, entity_id: str, as_of: date, rules: RuleSet) -> EntityLookup:
+def lookup(
+    store: GraphReader,
+    entity_id: str,
+    as_of: date,
+    rules: RuleSet,
+    *,
+    officer_roles: frozenset[OfficerRole] = frozenset(),
+) -> EntityLookup:
     """Extract what decides one entity's restrictions, and evaluate them (see the module doc).
+
+    ``officer_roles``: officers of these roles come with the first call too (whatever the rules
+    walk), with their own records, so that a question about them (the principal persons of
+    incentive I1) needs no other read of the entity's neighbourhood.
 
     Raises
     ------
@@ -626,40 +561,66 @@ def lookup(store: GraphReader, entity_id: str, as_of: date, rules: RuleSet) -> E
     >>> _ = store.write(WriteBatch(nodes=[Company("c1", "Acme"),
     ...                                   Sanction("s1", "c1", SanctionList.ABNORMAL_OPERATION)]))
     >>> found = lookup(store, "c1", date(2024, 1, 1), load_rules(None))
-    >>> [(r.measure.value, r.rule) for r in found.restrictions]
+    >>> [(str(r.measure), r.rule) for r in found.restrictions]
     [('ENHANCED_SUPERVISION', 'R6'), ('HONOR_BAN', 'R6')]
     """
+    found = lookup_many(store, [entity_id], as_of, rules, officer_roles=officer_roles)
+    if entity_id not in found:
+        raise NotFound(f"no company or person has id {entity_id!r}")
+    return found[entity_id]
+
+
+def lookup_many(
+    store: GraphReader,
+    entity_ids: Iterable[str],
+    as_of: date,
+    rules: RuleSet,
+    *,
+    officer_roles: frozenset[OfficerRole] = frozenset(),
+) -> dict[str, EntityLookup]:
+    """:func:`lookup` for several entities with the same few ``neighbourhood`` calls (their
+    union is extracted once); ids that name no company or person are left out.
+
+    Each entity is evaluated exactly as :func:`lookup` would on its own: what the other seeds add
+    to the extraction are links and records in force as well, and every restriction is still
+    evaluated for the one entity it is about.
+    """
+    seeds = list(dict.fromkeys(entity_ids))
     groups: dict[_GroupKey, _Group] = defaultdict(_Group)
     for rule in rules.rules:
         for reach in rule.reaches:
             groups[(reach.edge, reach.direction)].add(reach)
 
-    # Call 1: the entity, its records, and its officer links both ways (only one way exists for
-    # a company or a person, so both are asked for before the kind is known).
+    # Call 1: the entities, their records, and their officer links both ways (only one way
+    # exists for a company or a person, so both are asked for before the kind is known).
     officer_steps = [
         step
         for link, direction in sorted(groups)
         if link is LinkType.OFFICER_OF
         for step in groups[(link, direction)].steps(link, _reverse(direction))
     ]
+    if officer_roles:
+        officer_steps = _with_roles(officer_steps, officer_roles)
     first = store.neighbourhood(
-        [entity_id], steps=officer_steps, hops=1 if officer_steps else 0, as_of=as_of
+        seeds, steps=officer_steps, hops=1 if officer_steps else 0, as_of=as_of
     )
-    entity = first.nodes.get(entity_id)
-    if not isinstance(entity, (Company, Person)):
-        raise NotFound(f"no company or person has id {entity_id!r}")
+    entities = [e for e in (first.nodes.get(i) for i in seeds) if isinstance(e, (Company, Person))]
+    if not entities:
+        return {}
+    kinds = {entity.kind for entity in entities}
 
     extractions: dict[_GroupKey, _Links] = {}
     officer_links = _Links(first)
     for key in groups:
         if key[0] is LinkType.OFFICER_OF:
             extractions[key] = officer_links
-    # Calls 2 and 3: the ownership closures the entity's kind can be reached through.
+    # Calls 2 and 3: the ownership closures the entities' kinds can be reached through.
     for link, direction in sorted(groups):
         if link is LinkType.OFFICER_OF:
             continue
         if not any(
-            entity.kind in reach.target_kinds
+            kind in reach.target_kinds
+            for kind in kinds
             for rule in rules.rules
             for reach in rule.reaches
             if (reach.edge, reach.direction) == (link, direction)
@@ -667,41 +628,118 @@ def lookup(store: GraphReader, entity_id: str, as_of: date, rules: RuleSet) -> E
             continue
         extractions[(link, direction)] = _Links(
             store.neighbourhood(
-                [entity_id],
+                [e.id for e in entities],
                 steps=groups[(link, direction)].steps(link, _reverse(direction)),
                 hops=groups[(link, direction)].hops,
                 as_of=as_of,
             )
         )
 
-    policy = rules.publicity
-    found: list[Restriction] = []
-    for sanction in first.sanctions_of(entity_id):
-        if sanction_in_force(sanction, as_of, policy):
-            for rule in rules.rules_for(sanction, entity.kind):
-                found.extend(_own_restrictions(sanction, rule, None))
     nodes: dict[str, Entity] = {}
-    for key, links in extractions.items():
+    for links in extractions.values():
         nodes.update((i, n) for i, n in links.nodes.items() if isinstance(n, (Company, Person)))
-        found.extend(_reverse_candidates(key, links, entity, as_of, rules))
     nodes.update((i, n) for i, n in first.nodes.items() if isinstance(n, (Company, Person)))
-    return EntityLookup(
-        entity=entity,
-        sanctions=tuple(first.sanctions_of(entity_id)),
-        restrictions=tuple(_finalise(found)),
-        nodes=nodes,
-    )
+    policy = rules.publicity
+    # Records in force by subject, once per extraction: with many seeds an extraction holds
+    # many records, and each entity only weighs those of the subjects near it.
+    in_force = {
+        key: _in_force_by_subject(links, as_of, rules) for key, links in extractions.items()
+    }
+    result: dict[str, EntityLookup] = {}
+    for entity in entities:
+        found: list[Restriction] = []
+        own = first.sanctions_of(entity.id)
+        for sanction in own:
+            if sanction_in_force(sanction, as_of, policy):
+                for rule in rules.rules_for(sanction, entity.kind):
+                    found.extend(_own_restrictions(sanction, rule, None))
+        for key, links in extractions.items():
+            near = _near(key, links, entity.id, groups[key].hops)
+            subjects = {s: in_force[key][s] for s in near if s in in_force[key]}
+            found.extend(_reverse_candidates(key, links, entity, subjects, rules))
+        officers = officer_links.officers_of_company.get(entity.id, [])
+        if entity.kind is EntityKind.PERSON:
+            officers = officer_links.positions_of_person.get(entity.id, [])
+        result[entity.id] = EntityLookup(
+            entity=entity,
+            sanctions=tuple(own),
+            restrictions=tuple(_finalise(found)),
+            nodes=nodes,
+            commitments=tuple(first.commitments_of(entity.id)),
+            officers=tuple(sorted(officers, key=lambda o: o.key)),
+            related_sanctions=first.sanctions,
+        )
+    return result
+
+
+def _with_roles(steps: list[Step], roles: frozenset[OfficerRole]) -> list[Step]:
+    """``steps`` with OFFICER_OF IN widened to ``roles`` too (added when there is none)."""
+    widened: list[Step] = []
+    done = False
+    for step in steps:
+        if step.link is LinkType.OFFICER_OF and step.direction is Direction.IN and not done:
+            merged = None if step.roles is None else step.roles | roles
+            widened.append(Step(step.link, step.direction, merged))
+            done = True
+        else:
+            widened.append(step)
+    if not done:
+        widened.append(Step(LinkType.OFFICER_OF, Direction.IN, roles))
+    return widened
+
+
+def _in_force_by_subject(links: _Links, as_of: date, rules: RuleSet) -> dict[str, list[Sanction]]:
+    found: dict[str, list[Sanction]] = defaultdict(list)
+    for sanction in links.sanctions.values():
+        if sanction_in_force(sanction, as_of, rules.publicity):
+            found[sanction.subject_id].append(sanction)
+    return found
+
+
+def _near(key: _GroupKey, links: _Links, entity_id: str, hops: int) -> set[str]:
+    """The nodes of an extraction from which a reach of ``key`` could get to ``entity_id``.
+
+    The extraction ran from the entity against the reach's direction, ``hops`` deep; this is
+    that walk again over the links in hand, which for a batch (:func:`lookup_many`) hold the
+    other seeds' extractions too. A subject a reach leads from to the entity lies on it, so the
+    others need not be evaluated: a batch costs what its entities' own neighbourhoods cost.
+    """
+    if key[0] is LinkType.OFFICER_OF:
+        near = {o.person_id for o in links.officers_of_company.get(entity_id, ())}
+        near.update(o.company_id for o in links.positions_of_person.get(entity_id, ()))
+        return near
+    # The reach walks down (OUT) from its subject to the entity: walk up from the entity, and
+    # the other way round. Control links are a superset of holdings, so they serve both kinds.
+    upward = key[1] is Direction.OUT
+    adjacency = links.control_up if upward else links.control_down
+    seen = {entity_id}
+    frontier = [entity_id]
+    for _ in range(hops):
+        step = []
+        for node in frontier:
+            for link in adjacency.get(node, ()):
+                other = link.source if upward else link.target
+                if other not in seen:
+                    seen.add(other)
+                    step.append(other)
+        if not step:
+            break
+        frontier = step
+    return seen
 
 
 def _reverse_candidates(
-    key: _GroupKey, links: _Links, entity: Entity, as_of: date, rules: RuleSet
+    key: _GroupKey,
+    links: _Links,
+    entity: Entity,
+    subjects: Mapping[str, list[Sanction]],
+    rules: RuleSet,
 ) -> Iterator[Restriction]:
-    """Restrictions on ``entity`` from the sanctions of the other nodes of one extraction."""
-    sanctions_by_subject: dict[str, list[Sanction]] = defaultdict(list)
-    for sanction in links.sanctions.values():
-        if sanction.subject_id != entity.id and sanction_in_force(sanction, as_of, rules.publicity):
-            sanctions_by_subject[sanction.subject_id].append(sanction)
-    for subject_id, sanctions in sanctions_by_subject.items():
+    """Restrictions on ``entity`` from the records in force of ``subjects`` (nodes of one
+    extraction near it, by subject)."""
+    for subject_id, sanctions in subjects.items():
+        if subject_id == entity.id:
+            continue
         kind = links.kind_of(subject_id)
         if kind is None:
             continue
@@ -750,7 +788,7 @@ def restrictions_for(
     ...            Sanction("s1", "c1", SanctionList.SERIOUS_DISHONEST, start=date(2023, 1, 1))],
     ...     links=[Officer("p1", "c1", OfficerRole.LEGAL_REPRESENTATIVE)]))
     >>> for r in restrictions_for(store, "p1", date(2024, 1, 1), load_rules(None)):
-    ...     print(r.measure.value, r.rule, r.path.describe())
+    ...     print(r.measure, r.rule, r.path.describe())
     HONOR_BAN R1 c1 <-[OFFICER_OF legal_representative]- p1
     OFFICER_APPOINTMENT_BAN R1 c1 <-[OFFICER_OF legal_representative]- p1
     """
@@ -761,7 +799,7 @@ def restrictions_for(
 
 
 def materialise(
-    store: GraphReader, as_of: date, rules: RuleSet, measure: Measure | None = None
+    store: GraphReader, as_of: date, rules: RuleSet, measure: str | None = None
 ) -> Iterator[Restriction]:
     """Every restriction in the graph at ``as_of`` (only ``measure``'s, when given), sorted.
 
@@ -781,7 +819,7 @@ def materialise(
     ...            Sanction("s1", "p1", SanctionList.DISHONEST_JUDGMENT_DEBTOR)],
     ...     links=[Officer("p1", "c1", OfficerRole.LEGAL_REPRESENTATIVE)]))
     >>> rules = load_rules(None)
-    >>> [(r.entity_id, r.measure.value) for r in materialise(store, date(2024, 1, 1), rules)]
+    >>> [(r.entity_id, str(r.measure)) for r in materialise(store, date(2024, 1, 1), rules)]
     ... # doctest: +NORMALIZE_WHITESPACE
     [('c1', 'ENHANCED_SUPERVISION'), ('p1', 'HIGH_CONSUMPTION_BAN'),
      ('p1', 'OFFICER_APPOINTMENT_BAN'), ('p1', 'PROCUREMENT_BAN')]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import ApiSettings, create_app
 from api.audit import AuditLog
 from api.auth import KeyStore, Role
+from api.clock import Clock, system_clock
 from api.settings import Settings
 from graph.store import GraphStore
 
@@ -43,18 +45,29 @@ class Api:
         return body
 
 
-def make_api(store: GraphStore, tmp_path: Path, api: ApiSettings | None = None) -> Api:
+def make_api(
+    store: GraphStore,
+    tmp_path: Path,
+    api: ApiSettings | None = None,
+    clock: Clock = system_clock,
+) -> Api:
     settings = Settings(data_dir=tmp_path)
     key_store = KeyStore(tmp_path / "keys.json")
     keys = {role: key_store.add(role, f"test {role.value}")[1] for role in Role}
     audit = AuditLog(tmp_path / "audit.jsonl")
-    app = create_app(store, settings, keys=key_store, audit=audit, api=api)
+    app = create_app(store, settings, keys=key_store, audit=audit, api=api, clock=clock)
     return Api(client=TestClient(app), keys=keys, audit=audit, key_store=key_store)
 
 
 @pytest.fixture
-def api(store: GraphStore, tmp_path: Path) -> Iterator[Api]:
-    made = make_api(store, tmp_path)
+def clock() -> list[date]:
+    """The API's day, movable by a test: ``clock[0] = day`` (a module may override the start)."""
+    return [date.today()]
+
+
+@pytest.fixture
+def api(store: GraphStore, tmp_path: Path, clock: list[date]) -> Iterator[Api]:
+    made = make_api(store, tmp_path, clock=lambda: clock[0])
     with made.client:
         yield made
 

@@ -13,6 +13,8 @@ a 5xx status and on errors such as ``INTERNAL_SERVER_ERROR``.
 from __future__ import annotations
 
 import csv
+import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +24,7 @@ import graphql
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -42,6 +45,7 @@ DOCUMENTED_CLIENT_ERRORS = {
     "GRAPHQL_VALIDATION_FAILED",
     "GRAPHQL_PARSE_FAILED",
     "CONFLICT",  # a due-process case changed since the version the caller read
+    "QUERY_TOO_COMPLEX",  # past the depth, alias, cost or nesting limits
 }
 
 
@@ -104,7 +108,9 @@ def graphql_schema(demo_api: DemoApi) -> Any:
     schemathesis.graphql.scalar("Date", DATES.map(nodes.String))
     schemathesis.graphql.scalar("Int", INTS.map(nodes.Int))
     schemathesis.graphql.scalar("Float", FLOATS.map(nodes.Float))
-    return schemathesis.graphql.from_asgi("/graphql", demo_api.app)
+    return schemathesis.graphql.from_asgi(
+        "/graphql", demo_api.app, headers={"Authorization": f"Bearer {demo_api.admin_key}"}
+    )
 
 
 def _root_fields() -> list[str]:
@@ -150,3 +156,108 @@ def test_no_server_error(label: str, graphql_schema: Any, demo_api: DemoApi) -> 
         case.validate_response(response, checks=[not_a_server_error])
 
     fuzz()
+
+
+# -- hostile documents, bodies and text (issue 11): any answer but a 5xx ----------------------
+
+FIELDS = ["__typename", 'entity(id: "P0010") { id name }', 'search(query: "上海") { totalCount }']
+
+
+@st.composite
+def fragment_documents(draw: st.DrawFn) -> str:
+    """Fragments spreading earlier ones, several times each: expansions up to 4**12 fields."""
+    count = draw(st.integers(1, 12))
+    fragments = [f"fragment F0 on Query {{ {draw(st.sampled_from(FIELDS))} }}"]
+    for i in range(1, count):
+        spreads = draw(st.lists(st.integers(0, i - 1), min_size=1, max_size=4))
+        alias = draw(st.sampled_from(["", f"a{i}: __typename"]))
+        fragments.append(
+            f"fragment F{i} on Query {{ {alias} {' '.join(f'...F{j}' for j in spreads)} }}"
+        )
+    top = draw(st.integers(0, count - 1))
+    return f"query Q {{ ...F{top} }}\n" + "\n".join(fragments)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+BODIES = st.one_of(
+    JSON_VALUES.map(lambda v: json.dumps(v).encode()),
+    st.builds(
+        lambda q, v: json.dumps({"query": q, "variables": v}).encode(), JSON_VALUES, JSON_VALUES
+    ),
+    st.integers(1, 20_000).map(lambda n: b"[" * n + b"]" * n),
+    st.integers(1, 20_000).map(lambda n: b'{"query": "' + b"{ a " * n + b'"}'),
+    st.binary(max_size=64),
+)
+UNICODE = st.text(
+    alphabet=st.characters(codec="utf-16", categories=None, exclude_characters=[]), max_size=12
+)
+
+
+def _assert_no_server_error(response: Any) -> None:
+    assert response.status_code < 500, response.text[:500]
+    assert "INTERNAL_SERVER_ERROR" not in _codes(response), response.text[:500]
+    assert "Traceback" not in response.text
+
+
+@given(document=fragment_documents())
+@settings(max_examples=40, deadline=None, database=None)
+def test_fragment_documents(demo_api: DemoApi, document: str) -> None:
+    with TestClient(demo_api.app, raise_server_exceptions=False) as client:
+        started = time.perf_counter()
+        response = client.post(
+            "/graphql",
+            json={"query": document},
+            headers={"Authorization": f"Bearer {demo_api.admin_key}"},
+        )
+        assert time.perf_counter() - started < 2.0, document
+    _assert_no_server_error(response)
+
+
+@given(body=BODIES)
+@settings(max_examples=60, deadline=None, database=None)
+def test_bodies(demo_api: DemoApi, body: bytes) -> None:
+    with TestClient(demo_api.app, raise_server_exceptions=False) as client:
+        response = client.post(
+            "/graphql",
+            content=body,
+            headers={
+                "Authorization": f"Bearer {demo_api.admin_key}",
+                "Content-Type": "application/json",
+            },
+        )
+    _assert_no_server_error(response)
+
+
+@given(text=UNICODE, where=st.sampled_from(["variable", "literal", "search"]))
+@settings(max_examples=60, deadline=None, database=None)
+def test_unicode_text(demo_api: DemoApi, text: str, where: str) -> None:
+    if where == "variable":
+        document = {
+            "query": "query($id: ID!) { entity(id: $id) { id } }",
+            "variables": {"id": text},
+        }
+    elif where == "literal":
+        document = {"query": "{ entity(id: %s) { id } }" % json.dumps(text)}  # noqa: UP031
+    else:
+        document = {
+            "query": "query($q: String!) { search(query: $q) { totalCount } }",
+            "variables": {"q": text},
+        }
+    # json.dumps escapes lone surrogates as \udxxx, as a careless client would send them
+    raw = json.dumps(document).encode()
+    with TestClient(demo_api.app, raise_server_exceptions=False) as client:
+        response = client.post(
+            "/graphql",
+            content=raw,
+            headers={
+                "Authorization": f"Bearer {demo_api.admin_key}",
+                "Content-Type": "application/json",
+            },
+        )
+    _assert_no_server_error(response)

@@ -11,11 +11,14 @@ from typing import cast
 
 import pytest
 
-from graph.errors import Conflict, InvalidInput, NotFound
+from graph.errors import Conflict, Forbidden, InvalidInput, NotFound
+from graph.explain import PhoenixVia
 from graph.model import (
     Case,
     CaseKind,
     CaseStatus,
+    Commitment,
+    CommitmentKind,
     Company,
     Link,
     Measure,
@@ -204,9 +207,10 @@ def test_phoenix_is_a_candidate_with_its_path(store: GraphStore) -> None:
     candidate = found[0]
     assert candidate.evidence_ids == {"sd1"}
     [link] = candidate.links
-    assert link["via"] == "principal"
-    assert link["path"]["nodes"] == ["OLD", "PX", "NEW"]
-    assert [step["roles"] for step in link["path"]["links"]] == [["legal_representative"]] * 2
+    assert link.via is PhoenixVia.PRINCIPAL
+    assert link.path.nodes == ("OLD", "PX", "NEW")
+    assert [step.role for step in link.path.links] == [LR] * 2
+    assert link.roles_then == link.roles_now == (LR,)
 
 
 # -- decisions -------------------------------------------------------------------------------------
@@ -473,8 +477,8 @@ def test_repair_opens_after_the_minimum_period(
     )
     opens = add_months(START, months)
     with pytest.raises(InvalidInput):
-        apply_credit_repair(store, "rp", "we comply", True, "agency", opens - timedelta(1), rules)
-    case = apply_credit_repair(store, "rp", "we comply", True, "agency", opens, rules)
+        apply_credit_repair(store, "rp", None, "agency", opens - timedelta(1), rules)
+    case = apply_credit_repair(store, "rp", None, "agency", opens, rules)
     assert (case.kind, case.status, case.subject_id) == (
         CaseKind.CREDIT_REPAIR,
         CaseStatus.OPEN,
@@ -487,7 +491,7 @@ def test_repair_message_names_the_earliest_date(store: GraphStore, rules: RuleSe
         store, [Company("R1", "Repair Co"), penalty("rp", "R1", START, severity=Severity.GENERAL)]
     )
     with pytest.raises(InvalidInput, match="2023-04-30"):
-        apply_credit_repair(store, "rp", "c", True, "agency", date(2023, 4, 29), rules)
+        apply_credit_repair(store, "rp", "c", "agency", date(2023, 4, 29), rules)
 
 
 @pytest.mark.parametrize(
@@ -504,27 +508,42 @@ def test_bans_and_judgment_debtors_are_not_repairable(
         ],
     )
     with pytest.raises(InvalidInput, match="2026-01-01"):
-        apply_credit_repair(store, "x", "c", True, "agency", AS_OF, rules)
+        apply_credit_repair(store, "x", "c", "agency", AS_OF, rules)
 
 
 def test_repair_decision(store: GraphStore, rules: RuleSet) -> None:
     write(
         store,
-        [Company("R1", "Repair Co"), penalty("rp", "R1", START, 500.0, severity=Severity.SERIOUS)],
+        [
+            Company("R1", "Repair Co"),
+            penalty("rp", "R1", START, 500.0, severity=Severity.SERIOUS),
+            Commitment("crc", "R1", CommitmentKind.CREDIT_REPAIR, date(2024, 2, 1)),
+        ],
     )
     day = date(2024, 3, 1)
-    unpaid = apply_credit_repair(store, "rp", "we comply", False, "agency", day, rules)
-    with pytest.raises(InvalidInput, match="not paid"):
+    unpaid = apply_credit_repair(store, "rp", None, "agency", day, rules)
+    with pytest.raises(InvalidInput, match="not found paid"):
         decide_credit_repair(store, unpaid.id, True, "ok", "reviewer", day)
+    with pytest.raises(Forbidden, match="may not decide"):  # separation of duties
+        decide_credit_repair(store, unpaid.id, False, "mine", "agency", day, fine_paid=True)
     with pytest.raises(InvalidInput, match="open repair"):
-        apply_credit_repair(store, "rp", "we comply", True, "agency", day, rules)
+        apply_credit_repair(store, "rp", None, "agency", day, rules)
     decide_credit_repair(store, unpaid.id, False, "pay the fine first", "reviewer", day)
-    paid = apply_credit_repair(store, "rp", "we comply", True, "agency", day, rules)
+    paid = apply_credit_repair(store, "rp", None, "agency", day, rules)
     assert paid.id != unpaid.id
     decided, sanction = decide_credit_repair(
-        store, paid.id, True, "paid and committed", "reviewer", date(2024, 3, 5), paid.version
+        store,
+        paid.id,
+        True,
+        "paid and committed",
+        "reviewer",
+        date(2024, 3, 5),
+        paid.version,
+        fine_paid=True,
     )
     assert decided.status is CaseStatus.APPROVED
+    assert decided.extra["fine_paid"] is True  # the reviewer's finding, recorded
+    assert decided.extra["commitment"] == "crc"  # the real commitment found, recorded
     assert (sanction.status, sanction.status_date) == (SanctionStatus.REPAIRED, date(2024, 3, 5))
     before = credit_report(store, "R1", date(2024, 3, 4), rules)
     after = credit_report(store, "R1", date(2024, 3, 5), rules)
@@ -534,7 +553,7 @@ def test_repair_decision(store: GraphStore, rules: RuleSet) -> None:
     with pytest.raises(Conflict):
         decide_credit_repair(store, paid.id, True, "again", "reviewer", date(2024, 3, 6))
     with pytest.raises(InvalidInput, match="repaired"):
-        apply_credit_repair(store, "rp", "c", True, "agency", date(2024, 4, 1), rules)
+        apply_credit_repair(store, "rp", "c", "agency", date(2024, 4, 1), rules)
 
 
 def test_records_past_their_maximum_stop_counting_on_their_own(
@@ -554,4 +573,4 @@ def test_records_past_their_maximum_stop_counting_on_their_own(
         0
     ].reason
     with pytest.raises(InvalidInput, match="on its own"):
-        apply_credit_repair(store, "rp", "c", True, "agency", maximum, rules)
+        apply_credit_repair(store, "rp", "c", "agency", maximum, rules)

@@ -14,8 +14,17 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from api import views
 from api.cli import investigate
 from graph.errors import InvalidInput, NotFound
+from graph.explain import (
+    CircularOwnershipEvidence,
+    NomineeEvidence,
+    OpaqueOwnershipEvidence,
+    PhoenixEvidence,
+    PhoenixVia,
+    SharedAddressEvidence,
+)
 from graph.memory import MemoryStore
 from graph.model import (
     Address,
@@ -32,10 +41,10 @@ from graph.model import (
     SanctionStatus,
 )
 from graph.store import GraphStore, WriteBatch
-from queries.cycles import cycle_json, ownership_cycles
+from queries.cycles import ownership_cycles
 from queries.export import ExportFormat, export_neighbourhood, neighbourhood_graph, to_graphml
-from queries.paths import find_paths, path_json, paths_between
-from queries.shell import ShellThresholds, SignalKind, shell_signals, signal_json
+from queries.paths import find_paths, paths_between
+from queries.shell import ShellThresholds, SignalKind, shell_signals
 
 DAY = date(2024, 6, 1)
 
@@ -77,13 +86,14 @@ def network(store: GraphStore) -> None:
 def test_paths_shortest_first_with_alternatives(store: GraphStore) -> None:
     network(store)
     found = paths_between(store, "P", "B", DAY)
-    assert [p.ids for p in found] == [("P", "A", "B"), ("P", "C", "X", "A", "B")]
+    assert [p.nodes for p in found] == [("P", "A", "B"), ("P", "C", "X", "A", "B")]
     first = found[0]
     assert [(link.type.value, link.source, link.target, link.share) for link in first.links] == [
         ("OWNS", "P", "A", 60.0),
         ("OWNS", "A", "B", 100.0),
     ]
-    second = path_json(found[1])
+    search = find_paths(store, "P", "B", DAY)
+    second = views.path_doc(search.paths[1], search.nodes)
     assert [link["type"] for link in second["links"]] == [
         "OFFICER_OF",
         "REGISTERED_AT",
@@ -96,6 +106,8 @@ def test_paths_shortest_first_with_alternatives(store: GraphStore) -> None:
         "to": "X",
         "role": None,
         "share": None,
+        "start": None,
+        "end": None,
     }
     assert second["nodes"][2] == {"id": "X", "name": "1 Road", "kind": "ADDRESS"}
 
@@ -103,10 +115,10 @@ def test_paths_shortest_first_with_alternatives(store: GraphStore) -> None:
 def test_paths_respect_dates_bounds_and_first(store: GraphStore) -> None:
     network(store)
     # In 2015 the direct P -> B link was in force.
-    assert paths_between(store, "P", "B", date(2015, 1, 1))[0].ids == ("P", "B")
-    assert [p.ids for p in paths_between(store, "P", "B", DAY, first=1)] == [("P", "A", "B")]
+    assert paths_between(store, "P", "B", date(2015, 1, 1))[0].nodes == ("P", "B")
+    assert [p.nodes for p in paths_between(store, "P", "B", DAY, first=1)] == [("P", "A", "B")]
     assert paths_between(store, "P", "B", DAY, max_hops=1) == []
-    assert [p.ids for p in paths_between(store, "Q", "C", DAY)] == [
+    assert [p.nodes for p in paths_between(store, "Q", "C", DAY)] == [
         ("Q", "B", "A", "P", "C"),
         ("Q", "B", "A", "X", "C"),
     ]
@@ -133,7 +145,7 @@ def test_paths_do_not_expand_supernodes_and_say_so(store: GraphStore) -> None:
     assert search.paths == []  # the H3 - K7 link lies beyond both supernodes
     full = find_paths(store, "A", "B", DAY)
     assert full.complete
-    assert [p.ids for p in full.paths] == [("A", "X", "H3", "K7", "Y", "B")]
+    assert [p.nodes for p in full.paths] == [("A", "X", "H3", "K7", "Y", "B")]
 
 
 # -- cycles ----------------------------------------------------------------------------------
@@ -160,7 +172,7 @@ def test_cycles_are_deduplicated_and_rotated(store: GraphStore) -> None:
     assert [c.ids for c in ownership_cycles(store, "D", DAY)] == [("B", "C", "D")]
     assert ownership_cycles(store, "P", DAY) == []
     assert ownership_cycles(store, "B", DAY, max_length=2)[0].ids == ("A", "B")
-    document = cycle_json(found[1])
+    document = views.cycle_doc(found[1], {})
     assert document["length"] == 3 and document["links"][-1]["from"] == "C"
     with pytest.raises(NotFound):
         ownership_cycles(store, "nope", DAY)
@@ -181,7 +193,8 @@ def test_shared_address_signal(store: GraphStore) -> None:
     )
     (signal,) = shell_signals(store, "A", DAY, ShellThresholds(shared_address_min_companies=3))
     assert signal.kind is SignalKind.SHARED_ADDRESS
-    assert signal.evidence["companies"] == 3 and signal.evidence["addressId"] == "X"
+    assert isinstance(signal.evidence, SharedAddressEvidence)
+    assert signal.evidence.companies == 3 and signal.evidence.address_id == "X"
     assert kinds(store, "A", ShellThresholds(shared_address_min_companies=4)) == []
 
 
@@ -194,8 +207,9 @@ def test_nominee_officer_signal(store: GraphStore) -> None:
     )
     (signal,) = shell_signals(store, "A", DAY, ShellThresholds(nominee_min_positions=3))
     assert signal.kind is SignalKind.NOMINEE_OFFICER
-    assert signal.evidence["personId"] == "N" and signal.evidence["companies"] == 3
-    assert signal.evidence["roles"] == ["legal_representative"]
+    assert isinstance(signal.evidence, NomineeEvidence)
+    assert signal.evidence.person_id == "N" and signal.evidence.companies == 3
+    assert signal.evidence.roles == (OfficerRole.LEGAL_REPRESENTATIVE,)
     assert kinds(store, "N", ShellThresholds(nominee_min_positions=3)) == [
         SignalKind.NOMINEE_OFFICER
     ]
@@ -219,7 +233,8 @@ def test_opaque_ownership_signal(store: GraphStore) -> None:
     limits = ShellThresholds()
     (signal,) = shell_signals(store, "T", DAY, limits)
     assert signal.kind is SignalKind.OPAQUE_OWNERSHIP
-    assert signal.evidence["layers"] == 4 and signal.evidence["upstreamCompanies"] == 3
+    assert isinstance(signal.evidence, OpaqueOwnershipEvidence)
+    assert signal.evidence.layers == 4 and signal.evidence.upstream_companies == 3
     assert kinds(store, "U3", limits) == []  # P owns it through three layers: identifiable
     assert kinds(store, "L2", limits) == []  # only two layers
 
@@ -233,7 +248,8 @@ def test_circular_ownership_signal(store: GraphStore) -> None:
     limits = ShellThresholds()
     (signal,) = shell_signals(store, "A", DAY, limits)
     assert signal.kind is SignalKind.CIRCULAR_OWNERSHIP
-    assert signal.evidence["cycles"] == [["A", "B"]]
+    assert isinstance(signal.evidence, CircularOwnershipEvidence)
+    assert [cycle.nodes for cycle in signal.evidence.cycles] == [("A", "B", "A")]
     assert kinds(store, "C", limits) == []
 
 
@@ -275,12 +291,17 @@ def test_phoenix_signal_through_a_principal(store: GraphStore) -> None:
     limits = ShellThresholds()
     (signal,) = shell_signals(store, "NEW", DAY, limits)
     assert signal.kind is SignalKind.PHOENIX
-    assert signal.evidence["sanctionedCompanyId"] == "OLD"
-    assert signal.evidence["personId"] == "P" and signal.evidence["via"] == "principal"
-    assert signal.evidence["rolesThen"] == ["legal_representative"]
+    tie = signal.evidence
+    assert isinstance(tie, PhoenixEvidence)
+    assert tie.predecessor_id == "OLD"
+    assert tie.shared_id == "P" and tie.via is PhoenixVia.PRINCIPAL
+    assert tie.roles_then == (OfficerRole.LEGAL_REPRESENTATIVE,)
+    assert tie.path.describe() == (
+        "OLD <-[OFFICER_OF legal_representative]- P -[OFFICER_OF legal_representative]-> NEW"
+    )
     assert kinds(store, "EARLY", limits) == []  # founded before the ban
     assert kinds(store, "NEW", ShellThresholds(phoenix_window_days=30)) == []
-    json.dumps(signal_json(signal))
+    json.dumps(views.signal_doc(signal, {}))
 
 
 def test_phoenix_signal_through_a_controlling_owner(store: GraphStore) -> None:
@@ -301,7 +322,9 @@ def test_phoenix_signal_through_a_controlling_owner(store: GraphStore) -> None:
     limits = ShellThresholds()
     (signal,) = shell_signals(store, "NEW", DAY, limits)
     assert signal.kind is SignalKind.PHOENIX
-    assert signal.evidence["via"] == "controller" and signal.evidence["controllerId"] == "X"
+    assert isinstance(signal.evidence, PhoenixEvidence)
+    assert signal.evidence.via is PhoenixVia.CONTROLLER and signal.evidence.shared_id == "X"
+    assert signal.evidence.path.describe() == "OLD <-[CONTROLS]- X -[CONTROLS]-> NEW"
     assert kinds(store, "OTHER", limits) == []  # X does not control it
 
 
@@ -333,12 +356,16 @@ def test_export_reads_back(store: GraphStore, tmp_path: Path) -> None:
     back = nx.read_graphml(io.BytesIO(data))
     assert sorted(back.nodes) == sorted(graph.nodes)
     assert back.number_of_edges() == graph.number_of_edges() == 4
-    assert back.nodes["A"]["label"] == "Company" and back.nodes["X"]["name"] == "1 Road"
+    assert back.nodes["X"]["name"] == back.nodes["X"]["label"] == "1 Road"
+    # graph tools show ``label``: the name; the kind is ``type`` (issue 11 item 17)
+    assert back.nodes["A"]["label"] == "A Co" and back.nodes["A"]["type"] == "Company"
+    assert back.nodes["S-B"]["type"] == "Sanction" and "S-B" in back.nodes["S-B"]["label"]
     owns = [d for _, _, d in back.edges(data=True) if d["type"] == "OWNS"]
     assert sorted(d["share"] for d in owns) == [60.0, 100.0]
     assert back.nodes["S-B"]["start"] == "2022-01-01"
     document = export_neighbourhood(store, "A", DAY, hops=1, fmt=ExportFormat.CYTOSCAPE)
     assert not isinstance(document, bytes)
+    assert document["data"] == {"entity": "A", "as_of": DAY.isoformat(), "hops": 1}
     text = json.dumps(document)
     again = nx.cytoscape_graph(json.loads(text))
     assert sorted(again.nodes) == sorted(graph.nodes)

@@ -93,8 +93,21 @@ def test_a_good_bundle_loads_and_reloads_identically(store: GraphStore, tmp_path
     assert again.applied and not again.rejects
     assert dump(store) == first
     stats = store.stats()
-    assert stats.nodes == {"Company": 2, "Person": 2, "Address": 1, "Sanction": 2, "Case": 0}
-    assert stats.links == {"OWNS": 2, "OFFICER_OF": 2, "REGISTERED_AT": 1, "SANCTIONED": 2}
+    assert stats.nodes == {
+        "Company": 2,
+        "Person": 2,
+        "Address": 1,
+        "Sanction": 2,
+        "Case": 0,
+        "Commitment": 0,
+    }
+    assert stats.links == {
+        "OWNS": 2,
+        "OFFICER_OF": 2,
+        "REGISTERED_AT": 1,
+        "SANCTIONED": 2,
+        "COMMITTED": 0,
+    }
 
 
 def test_a_sanctions_only_bundle_can_name_entities_already_in_the_graph(
@@ -343,7 +356,7 @@ def test_allow_rejects_loads_every_good_row_and_reports_every_bad_one(
     store: GraphStore, tmp_path: Path
 ) -> None:
     files = dict(GOOD)
-    files["companies"] = GOOD["companies"] + "C3,\nC4,Fine Co\n"
+    files["companies"] = GOOD["companies"] + "C3,,,,\nC4,Fine Co,,,\n"
     files["ownership"] = GOOD["ownership"] + "C3,C4,50,,\nC4,C2,101,,\n"
     bundle = write_bundle(tmp_path / "b", **files)
     strict = load_bundle(store, bundle)

@@ -48,8 +48,21 @@ SHARES = [None, 10.0, 30.0, 45.0, 50.0, 51.0, 60.0, 100.0]
 # ways, officer walks without a role filter, and control from a person subject (through
 # actual-controller positions too).
 OTHER_RULES = """
-version: 1
+version: 2
 name: property-test
+lists:
+  SERIOUS_DISHONEST: {meaning: a, default_severity: serious, weight: 1, ended_factor: 0.2}
+  DISHONEST_JUDGMENT_DEBTOR: {meaning: b, default_severity: serious, weight: 1, ended_factor: 0.2}
+  MAJOR_TAX_VIOLATION: {meaning: c, default_severity: serious, weight: 1, ended_factor: 0.2}
+  MARKET_BAN: {meaning: d, default_severity: serious, weight: 1, ended_factor: 0.2}
+  ABNORMAL_OPERATION: {meaning: e, default_severity: general, weight: 1, ended_factor: 0.2}
+  ADMIN_PENALTY: {meaning: f, default_severity: null, weight: 1, ended_factor: 0.2}
+measures:
+  HONOR_BAN: {meaning: g, kind: restriction}
+  SUBSIDY_BAN: {meaning: h, kind: restriction}
+  BIDDING_BAN: {meaning: i, kind: restriction}
+  MARKET_ENTRY_BAN: {meaning: j, kind: restriction}
+  HIGH_CONSUMPTION_BAN: {meaning: k, kind: restriction}
 rules:
   - id: Y1
     name: walks
@@ -78,8 +91,6 @@ rules:
         max_hops: null
         measures: {HIGH_CONSUMPTION_BAN: 《己》}
 score:
-  own_sanction: {SERIOUS_DISHONEST: 1, DISHONEST_JUDGMENT_DEBTOR: 1, MAJOR_TAX_VIOLATION: 1,
-                 MARKET_BAN: 1, ABNORMAL_OPERATION: 1, ADMIN_PENALTY: 1}
   grades: {A: 900, B: 700, C: 500}
 publicity:
   periods:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from api import views
 from graph.errors import InvalidInput, NotFound
 from graph.model import (
     Company,
@@ -27,10 +28,7 @@ from graph.store import GraphStore, WriteBatch
 from queries.ownership import (
     BeneficialOwner,
     ClosureDirection,
-    beneficial_owner_json,
     beneficial_owners,
-    data_issue_json,
-    effective_holding_json,
     ownership_closure,
     ownership_report,
 )
@@ -66,7 +64,7 @@ def test_fifty_percent_of_sixty_percent_is_thirty(store: GraphStore) -> None:
     )
     owners = beneficial_owners(store, "T", DAY)
     assert summary(owners) == {"P": (30.0, False)}  # 50% of D is not control of D
-    assert [[n.id for n in p.nodes] for p in owners[0].paths] == [["P", "D", "T"]]
+    assert [list(p.nodes) for p in owners[0].paths] == [["P", "D", "T"]]
     assert [(link.source, link.target, link.share) for link in owners[0].paths[0].links] == [
         ("P", "D", 50.0),
         ("D", "T", 60.0),
@@ -121,7 +119,7 @@ def test_two_paths_add_up_to_thirty_five(store: GraphStore) -> None:
     # P controls E (80%), but E's 25% of T is no majority: 35% without control.
     assert (owner.person.id, round(owner.effective_share, 9), owner.controls) == ("P", 35.0, False)
     # Paths, largest contribution first: 80% x 25% = 20, then 50% x 30% = 15.
-    assert [[n.id for n in p.nodes] for p in owner.paths] == [["P", "E", "T"], ["P", "D", "T"]]
+    assert [list(p.nodes) for p in owner.paths] == [["P", "E", "T"], ["P", "D", "T"]]
 
 
 def _read_bods(path: Path) -> tuple[list[Node], list[Link], dict[str, float]]:
@@ -235,7 +233,7 @@ def test_owners_summing_over_one_hundred_are_flagged(store: GraphStore) -> None:
     report = ownership_report(store, "T", DAY)
     assert summary(report.owners) == {"P": (70.0, True), "Q": (60.0, True)}
     assert [(i.kind, i.value) for i in report.issues] == [(IssueKind.HOLDINGS_OVER_100, 130.0)]
-    assert data_issue_json(report.issues[0])["kind"] == "HOLDINGS_OVER_100"
+    assert views.data_issue_doc(report.issues[0])["kind"] == "HOLDINGS_OVER_100"
 
 
 def test_links_without_a_share(store: GraphStore) -> None:
@@ -275,7 +273,7 @@ def test_control_without_hop_limit(store: GraphStore) -> None:
     (owner,) = beneficial_owners(store, "C12", DAY)
     # 12 links: beyond the 10-hop limit for the share, not for control.
     assert (owner.person.id, owner.effective_share, owner.controls) == ("P", 0.0, True)
-    assert [[n.id for n in p.nodes] for p in owner.paths] == [["P", *chain]]
+    assert [list(p.nodes) for p in owner.paths] == [["P", *chain]]
     (deep,) = beneficial_owners(store, "C12", DAY, threshold=0.01, max_hops=12)
     assert deep.effective_share == pytest.approx(100 * 0.6**11)
     closure = {h.entity.id: h for h in ownership_closure(store, "C12", DAY)}
@@ -339,9 +337,17 @@ def test_json_shapes_are_camel_case(store: GraphStore) -> None:
         companies("D", "T") + persons("P"),
         [Ownership("P", "D", 80), Ownership("D", "T", 60)],
     )
-    (owner,) = beneficial_owners(store, "T", DAY)
-    document = beneficial_owner_json(owner)
-    assert set(document) == {"person", "effectiveShare", "controls", "paths"}
+    report = ownership_report(store, "T", DAY)
+    (owner,) = report.owners
+    document = views.beneficial_owner_doc(owner, report.nodes)
+    assert set(document) == {
+        "person",
+        "effectiveShare",
+        "effectiveShareMax",
+        "possible",
+        "controls",
+        "paths",
+    }
     assert document["person"] == {"id": "P", "name": "Person P", "kind": "PERSON"}
     assert document["effectiveShare"] == 48.0 and document["controls"] is True
     assert document["paths"][0]["links"][0] == {
@@ -350,8 +356,10 @@ def test_json_shapes_are_camel_case(store: GraphStore) -> None:
         "to": "D",
         "role": None,
         "share": 80.0,
+        "start": None,
+        "end": None,
     }
-    holding = effective_holding_json(ownership_closure(store, "T", DAY)[0])
+    holding = views.effective_holding_doc(ownership_closure(store, "T", DAY)[0])
     assert set(holding) == {"entity", "effectiveShare", "controls", "depth"}
     assert holding["entity"]["kind"] == "COMPANY"
     json.dumps([document, holding])

@@ -11,6 +11,7 @@ from importlib import resources
 import pytest
 import yaml
 
+from api import views
 from graph.errors import NotFound
 from graph.model import (
     Address,
@@ -29,7 +30,7 @@ from graph.model import (
 )
 from graph.rules.schema import Grade, RuleSet, load_rules, parse_rules
 from graph.store import GraphStore, WriteBatch
-from queries.report import CreditReport, credit_report, report_to_json
+from queries.report import CreditReport, credit_report
 
 AS_OF = date(2024, 6, 1)
 RECENT = date(2024, 1, 1)
@@ -122,6 +123,71 @@ def test_several_own_sanctions_add_up(store: GraphStore, rules: RuleSet) -> None
     check_sum(report)
 
 
+@pytest.mark.parametrize(
+    ("listed", "severity", "expected"),
+    [
+        (SanctionList.WAGE_ARREARS, None, 300),
+        (SanctionList.SOCIAL_INSURANCE_FRAUD, None, 300),
+        (SanctionList.COMMITMENT_BREACH, Severity.MINOR, 30),
+        (SanctionList.COMMITMENT_BREACH, Severity.GENERAL, 80),
+        (SanctionList.COMMITMENT_BREACH, Severity.SERIOUS, 200),
+        (SanctionList.COMMITMENT_BREACH, None, 80),  # default general
+        (SanctionList.EXTERNAL_SANCTION, None, 0),
+    ],
+)
+def test_the_new_lists_deduct_their_catalogue_weights(
+    store: GraphStore,
+    rules: RuleSet,
+    listed: SanctionList,
+    severity: Severity | None,
+    expected: int,
+) -> None:
+    write(
+        store,
+        [Company("C", "C"), sanction("s1", "C", listed, start=date(2024, 5, 1), severity=severity)],
+    )
+    report = credit_report(store, "C", AS_OF, rules)
+    assert points(report) == [(expected, "s1")]
+    assert report.score == 1000 - expected
+    assert [(s.sanction.id, s.in_force) for s in report.sanctions] == [("s1", True)]
+
+
+@pytest.mark.parametrize(
+    ("listed", "severity", "reason", "expected"),
+    [
+        (SanctionList.WAGE_ARREARS, None, "WAGE_ARREARS (serious)", 60),
+        (SanctionList.SOCIAL_INSURANCE_FRAUD, None, "SOCIAL_INSURANCE_FRAUD (serious)", 60),
+        (SanctionList.COMMITMENT_BREACH, None, "COMMITMENT_BREACH (general)", 16),
+        (SanctionList.COMMITMENT_BREACH, Severity.MINOR, "COMMITMENT_BREACH (minor)", 6),
+        (SanctionList.COMMITMENT_BREACH, Severity.SERIOUS, "COMMITMENT_BREACH (serious)", 40),
+    ],
+)
+def test_the_new_lists_deduct_20_percent_once_ended(
+    store: GraphStore,
+    rules: RuleSet,
+    listed: SanctionList,
+    severity: Severity | None,
+    reason: str,
+    expected: int,
+) -> None:
+    # Repaired last month: the ended factor of every shipped list is 20%, rounded down.
+    repaired = sanction(
+        "s1",
+        "C",
+        listed,
+        date(2024, 3, 1),  # within even the minor maximum (3 months) at the repair
+        severity=severity,
+        status=SanctionStatus.REPAIRED,
+        status_date=date(2024, 5, 1),
+    )
+    write(store, [Company("C", "C"), repaired])
+    report = credit_report(store, "C", AS_OF, rules)
+    assert points(report) == [(expected, "s1")]
+    (deduction,) = report.deductions
+    assert f"own {reason} record s1 ended 2024-05-01 (repaired)" in deduction.reason
+    assert "20% of" in deduction.reason
+
+
 def test_ended_records_deduct_20_percent_for_3_years(store: GraphStore, rules: RuleSet) -> None:
     write(
         store,
@@ -209,7 +275,7 @@ def test_ended_deductions_round_down(store: GraphStore) -> None:
     raw = yaml.safe_load(
         resources.files("graph.rules").joinpath("default.yaml").read_text(encoding="utf-8")
     )
-    raw["score"]["own_sanction"]["ABNORMAL_OPERATION"] = 333
+    raw["lists"]["ABNORMAL_OPERATION"]["weight"] = 333
     custom = parse_rules(yaml.safe_dump(raw, allow_unicode=True), "custom.yaml")
     write(
         store,
@@ -262,7 +328,7 @@ def test_a_watch_flag_from_another_entity_counts_too(store: GraphStore, rules: R
     report = credit_report(store, "C", AS_OF, rules)
     # ENHANCED_SUPERVISION is a watch flag, not a penalty, but it still counts (DOMAIN.md); so
     # does a disputed record until its objection is resolved.
-    assert {r.measure.value for r in report.restrictions} == {"ENHANCED_SUPERVISION"}
+    assert {r.measure for r in report.restrictions} == {"ENHANCED_SUPERVISION"}
     assert points(report) == [(50, "s1"), (50, "s2")]
     assert report.score == 900
     assert report.grade is Grade.A
@@ -285,7 +351,7 @@ def test_grades_at_their_boundaries(store: GraphStore, deducted: int, grade: Gra
     raw = yaml.safe_load(
         resources.files("graph.rules").joinpath("default.yaml").read_text(encoding="utf-8")
     )
-    raw["score"]["own_sanction"]["ABNORMAL_OPERATION"] = deducted
+    raw["lists"]["ABNORMAL_OPERATION"]["weight"] = deducted
     custom = parse_rules(yaml.safe_dump(raw, allow_unicode=True), "custom.yaml")
     write(store, [Company("C", "C"), sanction("s1", "C", SanctionList.ABNORMAL_OPERATION)])
     report = credit_report(store, "C", AS_OF, custom)
@@ -330,7 +396,7 @@ def test_report_json_has_the_graphql_shape(store: GraphStore, rules: RuleSet) ->
         ],
         [Officer("P", "C", LR)],
     )
-    document = report_to_json(credit_report(store, "P", AS_OF, rules))
+    document = views.report_doc(credit_report(store, "P", AS_OF, rules), rules)
     json.dumps(document)  # plain JSON types only
     source = {
         "id": "s1",
@@ -360,6 +426,8 @@ def test_report_json_has_the_graphql_shape(store: GraphStore, rules: RuleSet) ->
                 "to": "C",
                 "role": "legal_representative",
                 "share": None,
+                "start": None,
+                "end": None,
             }
         ],
     }
@@ -389,6 +457,10 @@ def test_report_json_has_the_graphql_shape(store: GraphStore, rules: RuleSet) ->
             }
             for measure in ("HONOR_BAN", "OFFICER_APPOINTMENT_BAN")
         ],
+        # incentives and supervision classes are for companies only
+        "incentives": [],
+        "withheldIncentives": [],
+        "supervisionClass": None,
     }
 
 
@@ -410,7 +482,7 @@ def test_report_json_lists_own_sanctions_with_their_state(
             ),
         ],
     )
-    document = report_to_json(credit_report(store, "C", AS_OF, rules))
+    document = views.report_doc(credit_report(store, "C", AS_OF, rules), rules)
     states = [(s["id"], s["inForce"], s["endedOn"], s["status"]) for s in document["sanctions"]]
     assert states == [("s1", True, None, "active"), ("s2", False, "2024-02-01", "repaired")]
     assert [d["points"] for d in document["deductions"]] == [100, 4]

@@ -92,7 +92,7 @@ def sanction(
 
 
 def rows(items: Iterable[Restriction]) -> list[Row]:
-    return [(r.entity_id, r.measure.value, r.rule, r.source.id, r.path.describe()) for r in items]
+    return [(r.entity_id, r.measure, r.rule, r.source.id, r.path.describe()) for r in items]
 
 
 def on_read(store: GraphReader, entity_id: str, rules: RuleSet, as_of: date = AS_OF) -> list[Row]:
@@ -189,7 +189,7 @@ def test_r1_path_carries_link_type_direction_role_and_share(
 ) -> None:
     build_r1(store, SanctionList.SERIOUS_DISHONEST)
     (officer_ban, _) = [
-        r for r in restrictions_for(store, "P1", AS_OF, rules) if r.measure.value.startswith("O")
+        r for r in restrictions_for(store, "P1", AS_OF, rules) if r.measure.startswith("O")
     ] + [None]
     assert officer_ban is not None
     assert officer_ban.path == Path(
@@ -464,6 +464,105 @@ def test_r7_only_serious_administrative_penalties(store: GraphStore, rules: Rule
     agree(store, rules, ["C1", "C2", "C3", "P"])
 
 
+# -- R8, R9 and R10 (2022 Opinions) -------------------------------------------------------------
+
+
+def test_r8_wage_arrears_reaches_principal_persons(store: GraphStore, rules: RuleSet) -> None:
+    write(
+        store,
+        companies("W", "S", "H", "OLD")
+        + persons("P1", "P2", "P3", "P4", "P5", "Q")
+        + [
+            sanction("s1", "W", SanctionList.WAGE_ARREARS),
+            sanction("s2", "Q", SanctionList.WAGE_ARREARS),  # R8 is about companies only
+            # Serious by default: at most 3 years, so a 2021 listing has ended by AS_OF.
+            sanction("s3", "OLD", SanctionList.WAGE_ARREARS, start=date(2021, 5, 1)),
+        ],
+        [
+            Officer("P1", "W", LR),
+            Officer("P2", "W", CHAIR),
+            Officer("P3", "W", GM),
+            Officer("P4", "W", DIRECTOR),  # not a principal responsible person
+            Officer("P5", "W", SUPERVISOR),
+            Officer("P1", "OLD", LR),
+            Ownership("W", "S", 100.0),  # R8 does not reach down ownership
+            Ownership("H", "W", 100.0),  # nor up
+        ],
+    )
+    assert on_read(store, "W", rules) == own("W", "R8", "s1", R1_SUBJECT)
+    for person, role in (
+        ("P1", "legal_representative"),
+        ("P2", "chairman"),
+        ("P3", "general_manager"),
+    ):
+        path = f"W <-[OFFICER_OF {role}]- {person}"
+        assert on_read(store, person, rules) == [
+            (person, "HIGH_CONSUMPTION_BAN", "R8", "s1", path),
+            (person, "HONOR_BAN", "R8", "s1", path),
+        ]
+    for untouched in ("P4", "P5", "S", "H", "Q", "OLD"):
+        assert on_read(store, untouched, rules) == [], untouched
+    assert on_read(store, "OLD", rules, date(2024, 4, 30)) == own("OLD", "R8", "s3", R1_SUBJECT)
+    agree(store, rules, ["W", "S", "H", "OLD", "P1", "P2", "P3", "P4", "P5", "Q"])
+
+
+def test_r9_social_insurance_fraud_on_companies_and_persons(
+    store: GraphStore, rules: RuleSet
+) -> None:
+    write(
+        store,
+        companies("C", "S")
+        + persons("P", "Q")
+        + [
+            sanction("s1", "C", SanctionList.SOCIAL_INSURANCE_FRAUD),
+            sanction("s2", "Q", SanctionList.SOCIAL_INSURANCE_FRAUD),
+        ],
+        [Officer("P", "C", LR), Ownership("C", "S", 100.0)],
+    )
+    measures = ["ENHANCED_SUPERVISION", "HONOR_BAN", "SUBSIDY_BAN"]
+    assert on_read(store, "C", rules) == own("C", "R9", "s1", measures)
+    assert on_read(store, "Q", rules) == own("Q", "R9", "s2", measures)
+    assert on_read(store, "P", rules) == []  # no reaches
+    assert on_read(store, "S", rules) == []
+    agree(store, rules, ["C", "S", "P", "Q"])
+
+
+def test_r10_commitment_breach_of_any_severity(store: GraphStore, rules: RuleSet) -> None:
+    recent = date(2024, 5, 1)  # within even the minor maximum (3 months) at AS_OF
+    write(
+        store,
+        companies("C", "D", "E", "OLD")
+        + persons("P", "Q")
+        + [
+            sanction("CB-1", "C", SanctionList.COMMITMENT_BREACH),  # default general
+            sanction("CB-2", "D", SanctionList.COMMITMENT_BREACH, severity=Severity.SERIOUS),
+            sanction("CB-3", "P", SanctionList.COMMITMENT_BREACH, recent, severity=Severity.MINOR),
+            # General: at most 1 year, so a breach verified in May 2023 ended in May 2024.
+            sanction("CB-4", "OLD", SanctionList.COMMITMENT_BREACH, date(2023, 5, 1)),
+        ],
+        [Officer("Q", "C", LR)],
+    )
+    measures = ["ENHANCED_SUPERVISION", "NOTIFICATION_COMMITMENT_BAN"]
+    assert on_read(store, "C", rules) == own("C", "R10", "CB-1", measures)
+    assert on_read(store, "D", rules) == own("D", "R10", "CB-2", measures)
+    assert on_read(store, "P", rules) == own("P", "R10", "CB-3", measures)
+    assert on_read(store, "Q", rules) == []
+    assert on_read(store, "OLD", rules) == []
+    assert on_read(store, "OLD", rules, date(2024, 4, 30)) == own("OLD", "R10", "CB-4", measures)
+    agree(store, rules, ["C", "D", "E", "OLD", "P", "Q"])
+
+
+def test_external_sanctions_produce_no_measure(store: GraphStore, rules: RuleSet) -> None:
+    write(
+        store,
+        companies("C") + persons("P") + [sanction("x1", "C", SanctionList.EXTERNAL_SANCTION)],
+        [Officer("P", "C", LR)],
+    )
+    assert on_read(store, "C", rules) == []
+    assert on_read(store, "P", rules) == []
+    assert forward(store, rules) == []
+
+
 # -- dates -------------------------------------------------------------------------------------
 
 
@@ -645,6 +744,14 @@ class CountingReader:
     def labels_of(self, node_ids: Iterable[str]) -> dict[str, NodeLabel]:
         return self.store.labels_of(node_ids)
 
+    def node_ids(self, label: NodeLabel, *, after: str = "", limit: int = 10_000) -> list[str]:
+        return self.store.node_ids(label, after=after, limit=limit)
+
+    def scan(
+        self, labels: Iterable[NodeLabel | LinkType] | None = None, *, batch_size: int = 10_000
+    ) -> Iterator[list[Node | Link]]:
+        return self.store.scan(labels, batch_size=batch_size)
+
     def search(
         self, text: str, kind: EntityKind | None = None, limit: int = 20, offset: int = 0
     ) -> SearchPage:
@@ -752,8 +859,19 @@ def test_unknown_ids_and_non_entities_are_not_found(store: GraphStore, rules: Ru
 
 
 CUSTOM_RULES = """
-version: 1
+version: 2
 name: test-agency
+lists:
+  SERIOUS_DISHONEST: {meaning: a, default_severity: serious, weight: 1, ended_factor: 0.2}
+  DISHONEST_JUDGMENT_DEBTOR: {meaning: b, default_severity: serious, weight: 1, ended_factor: 0.2}
+  MAJOR_TAX_VIOLATION: {meaning: c, default_severity: serious, weight: 1, ended_factor: 0.2}
+  MARKET_BAN: {meaning: d, default_severity: serious, weight: 1, ended_factor: 0.2}
+  ABNORMAL_OPERATION: {meaning: e, default_severity: general, weight: 1, ended_factor: 0.2}
+  ADMIN_PENALTY: {meaning: f, default_severity: null, weight: 1, ended_factor: 0.2}
+measures:
+  ENHANCED_SUPERVISION: {meaning: watched, kind: restriction}
+  HONOR_BAN: {meaning: no awards, kind: restriction}
+  MARKET_ENTRY_BAN: {meaning: no market entry, kind: restriction}
 rules:
   - id: X1
     name: watch-group
@@ -787,8 +905,6 @@ rules:
         max_hops: null
         measures: {MARKET_ENTRY_BAN: 《某禁入办法》}
 score:
-  own_sanction: {SERIOUS_DISHONEST: 1, DISHONEST_JUDGMENT_DEBTOR: 1, MAJOR_TAX_VIOLATION: 1,
-                 MARKET_BAN: 1, ABNORMAL_OPERATION: 1, ADMIN_PENALTY: 1}
   grades: {A: 900, B: 700, C: 500}
 publicity:
   periods:

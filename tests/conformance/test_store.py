@@ -19,6 +19,7 @@ from graph.model import (
     Link,
     LinkType,
     Node,
+    NodeLabel,
     Officer,
     OfficerRole,
     Ownership,
@@ -28,7 +29,14 @@ from graph.model import (
     SanctionList,
     SanctionStatus,
 )
-from graph.store import GraphStore, Step, WriteBatch, may_be_live, ownership_closure
+from graph.store import (
+    GraphStore,
+    Step,
+    WriteBatch,
+    may_be_live,
+    ownership_closure,
+    scan_ids,
+)
 
 D = date
 
@@ -73,8 +81,21 @@ def test_upsert_is_idempotent(store: GraphStore) -> None:
     ).canonical()
     store.write(small_graph())
     assert store.stats() == first
-    assert first.nodes == {"Company": 3, "Person": 2, "Address": 1, "Sanction": 1, "Case": 0}
-    assert first.links == {"OWNS": 3, "OFFICER_OF": 2, "REGISTERED_AT": 1, "SANCTIONED": 1}
+    assert first.nodes == {
+        "Company": 3,
+        "Person": 2,
+        "Address": 1,
+        "Sanction": 1,
+        "Case": 0,
+        "Commitment": 0,
+    }
+    assert first.links == {
+        "OWNS": 3,
+        "OFFICER_OF": 2,
+        "REGISTERED_AT": 1,
+        "SANCTIONED": 1,
+        "COMMITTED": 0,
+    }
     again = store.neighbourhood(
         ["C1"],
         steps=[Step(t, Direction.BOTH) for t in (LinkType.OWNS, LinkType.OFFICER_OF)],
@@ -373,3 +394,22 @@ def test_sanctions_live_at_keeps_only_records_that_may_be_in_force(store: GraphS
     assert live == ["L1", "L3", "L5", "L6", "L8", "S1"]
     assert [s.id for s in store.sanctions(["P1"], live_at=day)] == ["L8"]
     assert all(may_be_live(s, day) == (s.id in live) for s in store.sanctions())
+
+
+def test_node_ids_page_through_one_label_in_id_order(store: GraphStore) -> None:
+    companies = [Company(f"C{i:03}", f"Company {i}") for i in range(25)]
+    others: list[Node] = [
+        Person("C010x", "a person between two companies"),
+        Address("C005x", "an address"),
+    ]
+    store.write(WriteBatch(nodes=[*reversed(companies), *others]))
+    assert store.node_ids(NodeLabel.COMPANY, limit=3) == ["C000", "C001", "C002"]
+    assert store.node_ids(NodeLabel.COMPANY, after="C009", limit=2) == ["C010", "C011"]
+    assert store.node_ids(NodeLabel.COMPANY, after="C024") == []
+    pages = list(scan_ids(store, NodeLabel.COMPANY, page=10))
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert [i for p in pages for i in p] == [c.id for c in companies]
+    assert store.node_ids(NodeLabel.PERSON) == ["C010x"]
+    # a write between two pages is seen by the next page
+    store.write(WriteBatch(nodes=[Company("C999", "late")]))
+    assert store.node_ids(NodeLabel.COMPANY, after="C024") == ["C999"]

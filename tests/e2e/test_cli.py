@@ -70,6 +70,10 @@ def test_load_stats_and_report(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_exit_codes(env: dict[str, str], tmp_path: Path) -> None:
+    empty = run(["report", "NO-SUCH-ID"], env, tmp_path)  # nothing loaded: not "not found"
+    assert empty.returncode == 2
+    assert "no creditnet data" in empty.stderr or "is empty" in empty.stderr, empty.stderr
+    assert run(["load", "--demo"], env, tmp_path).returncode == 0
     assert run(["report", "NO-SUCH-ID"], env, tmp_path).returncode == 3
     assert run(["report", "P0010", "--as-of", "yesterday"], env, tmp_path).returncode == 2
     assert run(["load"], env, tmp_path).returncode == 2

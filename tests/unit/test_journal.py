@@ -128,13 +128,14 @@ def test_damage_before_the_last_record_refuses_to_start(tmp_path: Path) -> None:
         MemoryStore(tmp_path)
 
 
-def test_a_second_writer_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
-    from graph.errors import InvalidInput
-
+def test_two_stores_on_one_data_dir_both_write_and_see_each_other(tmp_path: Path) -> None:
+    # Issue 10: the journal is the one truth; a second writer follows it, it is not locked out.
     with MemoryStore(tmp_path) as first, MemoryStore(tmp_path) as second:
         first.write(WriteBatch(nodes=[Company("A", "a")]))
-        with pytest.raises(InvalidInput, match="another creditnet process"):
-            second.write(WriteBatch(nodes=[Company("B", "b")]))
+        second.write(WriteBatch(nodes=[Company("B", "b")]))
+        assert first.get("B") is not None and second.get("A") is not None
+    with MemoryStore(tmp_path) as reopened:
+        assert reopened.recovery.records == 2
 
 
 def test_links_survive_replay(tmp_path: Path) -> None:

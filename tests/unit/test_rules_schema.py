@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,14 @@ from graph.model import (
     SanctionList,
     Severity,
 )
-from graph.rules.schema import Grade, RuleSet, SubjectKind, load_rules, parse_rules
+from graph.rules.schema import (
+    Grade,
+    MeasureKind,
+    RuleSet,
+    SubjectKind,
+    load_rules,
+    parse_rules,
+)
 
 Raw = dict[str, Any]
 
@@ -60,9 +68,9 @@ def rule_of(raw: Raw, rule_id: str) -> Raw:
 
 def test_default_rules_match_the_domain_table() -> None:
     rules = load_rules(None)
-    assert rules.version == 1
+    assert rules.version == 2
     assert rules.name
-    assert [r.id for r in rules.rules] == ["R1", "R2", "R3", "R4", "R5", "R6", "R7"]
+    assert [r.id for r in rules.rules] == [f"R{i}" for i in range(1, 11)]
 
     r1 = rules.rule("R1")
     assert r1.trigger.lists == {SanctionList.SERIOUS_DISHONEST, SanctionList.MAJOR_TAX_VIOLATION}
@@ -153,7 +161,7 @@ def test_default_score_and_publicity_match_the_domain() -> None:
     score = rules.score
 
     def points(listed: SanctionList, severity: Severity | None = None) -> int:
-        return score.own_points(Sanction("s", "c", listed, severity=severity))
+        return rules.catalogue.own_points(Sanction("s", "c", listed, severity=severity))
 
     assert points(SanctionList.SERIOUS_DISHONEST) == 400
     assert points(SanctionList.DISHONEST_JUDGMENT_DEBTOR) == 350
@@ -164,7 +172,19 @@ def test_default_score_and_publicity_match_the_domain() -> None:
     assert points(SanctionList.ADMIN_PENALTY, Severity.GENERAL) == 60
     assert points(SanctionList.ADMIN_PENALTY, Severity.SERIOUS) == 150
     assert points(SanctionList.ADMIN_PENALTY) == 60  # no severity recorded: general
-    assert (score.ended_percent, score.ended_window_months) == (20, 36)
+    assert points(SanctionList.EXTERNAL_SANCTION) == 0
+    assert points(SanctionList.WAGE_ARREARS) == 300
+    assert points(SanctionList.SOCIAL_INSURANCE_FRAUD) == 300
+    assert points(SanctionList.COMMITMENT_BREACH, Severity.MINOR) == 30
+    assert points(SanctionList.COMMITMENT_BREACH, Severity.GENERAL) == 80
+    assert points(SanctionList.COMMITMENT_BREACH, Severity.SERIOUS) == 200
+    assert points(SanctionList.COMMITMENT_BREACH) == 80  # as recorded, default general
+    # The ended-record factor is 20% for every shipped list.
+    entries = rules.catalogue.lists
+    assert {name: entry.ended_factor for name, entry in entries.items()} == {
+        name: Decimal("0.2") for name in SanctionList
+    }
+    assert score.ended_window_months == 36
     assert (score.relationship_points, score.relationship_cap) == (50, 200)
     assert [score.grade(s) for s in (1000, 900, 899, 700, 699, 500, 499, 0)] == [
         Grade.A,
@@ -194,6 +214,152 @@ def test_default_score_and_publicity_match_the_domain() -> None:
         SanctionList.MARKET_BAN,
         SanctionList.DISHONEST_JUDGMENT_DEBTOR,
     }
+
+
+def test_default_catalogue_matches_the_domain() -> None:
+    catalogue = load_rules(None).catalogue
+    # The enums name exactly the shipped catalogue (they are its constants, not the catalogue).
+    assert set(catalogue.list_names) == set(SanctionList)
+    assert set(catalogue.measure_names()) == set(Measure)
+    defaults = {name: entry.default_severity for name, entry in catalogue.lists.items()}
+    assert defaults == {
+        SanctionList.SERIOUS_DISHONEST: Severity.SERIOUS,
+        SanctionList.DISHONEST_JUDGMENT_DEBTOR: Severity.SERIOUS,
+        SanctionList.MAJOR_TAX_VIOLATION: Severity.SERIOUS,
+        SanctionList.MARKET_BAN: Severity.SERIOUS,
+        SanctionList.ABNORMAL_OPERATION: Severity.GENERAL,
+        SanctionList.ADMIN_PENALTY: None,  # as recorded
+        SanctionList.EXTERNAL_SANCTION: Severity.GENERAL,
+        SanctionList.WAGE_ARREARS: Severity.SERIOUS,
+        SanctionList.SOCIAL_INSURANCE_FRAUD: Severity.SERIOUS,
+        SanctionList.COMMITMENT_BREACH: Severity.GENERAL,
+    }
+    assert catalogue.measure_names(MeasureKind.INCENTIVE) == (
+        Measure.GREEN_CHANNEL,
+        Measure.REDUCED_INSPECTION,
+        Measure.FINANCING_PREFERENCE,
+        Measure.NOTIFICATION_COMMITMENT,
+    )
+    assert catalogue.measure_names(MeasureKind.NOTICE) == ()
+    assert catalogue.measure_kind("NOTIFICATION_COMMITMENT_BAN") is MeasureKind.RESTRICTION
+    assert catalogue.measure_kind("RECALL_NOTICE") is None
+    assert all(entry.meaning for entry in catalogue.lists.values())
+    assert all(entry.meaning for entry in catalogue.measures.values())
+    # EXTERNAL_SANCTION: no rule, so no measure, unless an agency's rules say so.
+    rules = load_rules(None)
+    assert not [r for r in rules.rules if SanctionList.EXTERNAL_SANCTION in r.trigger.lists]
+
+
+def test_default_rules_r8_to_r10_match_the_domain_table() -> None:
+    rules = load_rules(None)
+    r8 = rules.rule("R8")
+    assert r8.name == "wage-arrears"
+    assert r8.trigger.lists == {SanctionList.WAGE_ARREARS}
+    assert r8.trigger.severities is None
+    assert r8.subject.kind is SubjectKind.COMPANY
+    assert set(r8.subject.measures) == R1_SUBJECT
+    (officers,) = r8.reaches
+    assert (officers.edge, officers.direction, officers.roles, officers.max_hops) == (
+        LinkType.OFFICER_OF,
+        Direction.IN,
+        PRINCIPAL_ROLES,
+        1,
+    )
+    assert set(officers.measures) == {Measure.HIGH_CONSUMPTION_BAN, Measure.HONOR_BAN}
+
+    r9 = rules.rule("R9")
+    assert r9.name == "social-insurance-fraud"
+    assert r9.trigger.lists == {SanctionList.SOCIAL_INSURANCE_FRAUD}
+    assert r9.subject.kind is SubjectKind.ANY  # a company or a person
+    assert set(r9.subject.measures) == {
+        Measure.SUBSIDY_BAN,
+        Measure.HONOR_BAN,
+        Measure.ENHANCED_SUPERVISION,
+    }
+    assert r9.reaches == ()
+
+    r10 = rules.rule("R10")
+    assert r10.name == "commitment-breach"
+    assert r10.trigger.lists == {SanctionList.COMMITMENT_BREACH}
+    assert r10.trigger.severities is None  # any severity
+    assert r10.subject.kind is SubjectKind.ANY
+    assert set(r10.subject.measures) == {
+        Measure.NOTIFICATION_COMMITMENT_BAN,
+        Measure.ENHANCED_SUPERVISION,
+    }
+    assert r10.reaches == ()
+
+
+def test_the_new_rules_cite_their_instruments() -> None:
+    rules = load_rules(None)
+    r8 = rules.rule("R8")
+    for basis in [*r8.subject.measures.values(), *r8.reaches[0].measures.values()]:
+        if "《保障农民工工资支付条例》" in basis:
+            assert "第四十八条" in basis
+    assert "《保障农民工工资支付条例》第四十八条" in r8.subject.measures[Measure.PROCUREMENT_BAN]
+    assert "第四十八条" in r8.reaches[0].measures[Measure.HIGH_CONSUMPTION_BAN]
+    r9 = rules.rule("R9").subject.measures
+    assert "《中华人民共和国社会保险法》第八十八条" in r9[Measure.SUBSIDY_BAN]
+    assert "发改财金〔2018〕1704号" in r9[Measure.HONOR_BAN]
+    r10 = rules.rule("R10").subject.measures
+    assert "国办发〔2020〕42号" in r10[Measure.NOTIFICATION_COMMITMENT_BAN]
+    assert "国办发〔2020〕42号" in r10[Measure.ENHANCED_SUPERVISION]
+
+
+def test_catalogue_helpers() -> None:
+    catalogue = load_rules(None).catalogue
+    assert catalogue.has_list("WAGE_ARREARS") and not catalogue.has_list("PROVINCIAL_X")
+    # Severity: as recorded, else the list's default, else general.
+    recorded = Sanction("s", "c", SanctionList.SERIOUS_DISHONEST, severity=Severity.MINOR)
+    assert catalogue.severity_of(recorded) is Severity.MINOR
+    assert catalogue.severity_of(Sanction("s", "c", "WAGE_ARREARS")) is Severity.SERIOUS
+    assert catalogue.severity_of(Sanction("s", "c", "ADMIN_PENALTY")) is Severity.GENERAL
+    assert catalogue.severity_of(Sanction("s", "c", "PROVINCIAL_X")) is Severity.GENERAL
+    # Ended points: the factor, rounded down (20% of 30 is 6, of 80 is 16).
+    breach = Sanction("s", "c", "COMMITMENT_BREACH", severity=Severity.MINOR)
+    assert (catalogue.own_points(breach), catalogue.ended_points(breach)) == (30, 6)
+    assert catalogue.ended_points(Sanction("s", "c", "COMMITMENT_BREACH")) == 16
+    # A record on a list these rules do not define cannot be weighed: the error says what to do.
+    with pytest.raises(RulesError, match=r"the list PROVINCIAL_X is not in the lists catalogue"):
+        catalogue.own_points(Sanction("s", "c", "PROVINCIAL_X"))
+
+
+def test_shipped_names_are_kept_as_their_constants() -> None:
+    rules = load_rules(None)
+    assert Sanction("s", "c", "MARKET_BAN").list is SanctionList.MARKET_BAN
+    assert all(type(name) is SanctionList for name in rules.catalogue.list_names)
+    assert all(type(m) is Measure for rule in rules.rules for m in rule.measures)
+    agency = Sanction("s", "c", "PROVINCIAL_X")
+    assert type(agency.list) is str and agency.list == "PROVINCIAL_X"
+
+
+AGENCY_LIST = {
+    "meaning": "provincial list of dishonest food producers",
+    "default_severity": "serious",
+    "weight": 250,
+    "ended_factor": 0.25,
+}
+
+
+def test_an_agency_adds_a_list_a_measure_and_a_rule(tmp_path: Path) -> None:
+    raw = default_raw()
+    raw["lists"]["PROVINCIAL_X"] = AGENCY_LIST
+    raw["measures"]["PROVINCIAL_BAN"] = {"meaning": "no provincial tenders", "kind": "restriction"}
+    raw["rules"].append(
+        {
+            "id": "P1",
+            "name": "provincial",
+            "trigger": {"lists": ["PROVINCIAL_X"]},
+            "subject": {"kind": "ANY", "measures": {"PROVINCIAL_BAN": "《某省条例》第十条"}},
+        }
+    )
+    rules = load_rules(write(tmp_path, raw))
+    record = Sanction("s", "c", "PROVINCIAL_X")
+    assert [r.id for r in rules.rules_for(record, EntityKind.COMPANY)] == ["P1"]
+    assert rules.catalogue.own_points(record) == 250
+    assert rules.catalogue.ended_points(record) == 62  # 25% of 250, rounded down
+    assert rules.catalogue.list_entry("PROVINCIAL_X").ended_percent == "25"
+    assert rules.rule("P1").measures == {"PROVINCIAL_BAN"}
 
 
 def test_a_copy_of_the_default_loads_from_a_file(tmp_path: Path) -> None:
@@ -275,6 +441,11 @@ def _drop_reach_field(rule_id: str, index: int, field: str) -> Mutation:
         del rule["reaches"][index][field]
 
     return _rule(rule_id, change)
+
+
+def _add_notice_to_a_reach(raw: Raw) -> None:
+    raw["measures"]["RECALL_NOTICE"] = {"meaning": "recall the batch", "kind": "notice"}
+    rule_of(raw, "R1")["reaches"][0]["measures"]["RECALL_NOTICE"] = "《某办法》"
 
 
 BAD_FILES: list[tuple[str, Mutation, list[str]]] = [
@@ -395,23 +566,135 @@ BAD_FILES: list[tuple[str, Mutation, list[str]]] = [
     ),
     (
         "unsupported version",
-        _set(["version"], 2),
-        ["version", "version 2"],
+        _set(["version"], 3),
+        ["version", "version 3"],
     ),
     (
-        "missing score weight",
-        lambda raw: raw["score"]["own_sanction"].pop("MARKET_BAN"),
-        ["score.own_sanction.MARKET_BAN", "field required"],
+        "version 1 file",
+        _set(["version"], 1),
+        ["version", "format version 1", "lists:", "measures:", "version: 2"],
     ),
     (
-        "score weight for an unknown list",
-        lambda raw: raw["score"]["own_sanction"].update(WATCHLIST=10),
-        ["score.own_sanction.WATCHLIST (key)"],
+        "score weights left in a version 2 file",
+        _set(["score", "own_sanction"], {"MARKET_BAN": 500}),
+        ["score", "own_sanction", "lists catalogue"],
+    ),
+    (
+        "no lists",
+        lambda raw: raw.pop("lists"),
+        ["lists", "field required"],
+    ),
+    (
+        "no measures",
+        _set(["measures"], {}),
+        ["measures", "at least 1"],
+    ),
+    (
+        "list without a weight",
+        lambda raw: raw["lists"]["MARKET_BAN"].pop("weight"),
+        ["list MARKET_BAN: weight", "field required"],
+    ),
+    (
+        "list without a meaning",
+        lambda raw: raw["lists"]["MARKET_BAN"].pop("meaning"),
+        ["list MARKET_BAN: meaning", "field required"],
+    ),
+    (
+        "list without an ended factor",
+        lambda raw: raw["lists"]["WAGE_ARREARS"].pop("ended_factor"),
+        ["list WAGE_ARREARS: ended_factor", "field required"],
+    ),
+    (
+        "ended factor over 1",
+        _set(["lists", "WAGE_ARREARS", "ended_factor"], 20),
+        ["list WAGE_ARREARS: ended_factor", "less than or equal to 1"],
+    ),
+    (
+        "negative ended factor",
+        _set(["lists", "WAGE_ARREARS", "ended_factor"], -0.2),
+        ["list WAGE_ARREARS: ended_factor", "greater than or equal to 0"],
+    ),
+    (
+        "negative weight",
+        _set(["lists", "SOCIAL_INSURANCE_FRAUD", "weight"], -300),
+        ["list SOCIAL_INSURANCE_FRAUD: weight", "must not be negative"],
+    ),
+    (
+        "negative weight for a severity",
+        _set(["lists", "ADMIN_PENALTY", "weight"], {"minor": -1, "general": 60, "serious": 150}),
+        ["list ADMIN_PENALTY: weight", "points for minor", "-1"],
     ),
     (
         "severity weights incomplete",
-        _set(["score", "own_sanction", "ADMIN_PENALTY"], {"minor": 20}),
-        ["score.own_sanction.ADMIN_PENALTY", "general, serious"],
+        _set(["lists", "ADMIN_PENALTY", "weight"], {"minor": 20}),
+        ["list ADMIN_PENALTY: weight", "no points for general, serious"],
+    ),
+    (
+        "weight for an unknown severity",
+        _set(["lists", "COMMITMENT_BREACH", "weight"], {"minor": 1, "general": 2, "grave": 3}),
+        ["list COMMITMENT_BREACH: weight", "'grave' is not a severity"],
+    ),
+    (
+        "weight that is not a number",
+        _set(["lists", "MARKET_BAN", "weight"], "a lot"),
+        ["list MARKET_BAN: weight", "whole points"],
+    ),
+    (
+        "unknown default severity",
+        _set(["lists", "MARKET_BAN", "default_severity"], "grave"),
+        ["list MARKET_BAN: default_severity"],
+    ),
+    (
+        "misspelt list field",
+        _set(["lists", "MARKET_BAN", "weigth"], 5),
+        ["list MARKET_BAN: weigth", "Extra inputs are not permitted"],
+    ),
+    (
+        "list name not in upper case",
+        _set(
+            ["lists", "provincial-x"],
+            {"meaning": "x", "default_severity": None, "weight": 1, "ended_factor": 0.2},
+        ),
+        ["list provincial-x: name", "upper-case letters, digits and _"],
+    ),
+    (
+        "measure name not in upper case",
+        _set(["measures", "Recall notice"], {"meaning": "x", "kind": "notice"}),
+        ["measure Recall notice: name", "upper-case letters, digits and _"],
+    ),
+    (
+        "unknown measure kind",
+        _set(["measures", "HONOR_BAN", "kind"], "penalty"),
+        ["measure HONOR_BAN: kind", "restriction", "incentive", "notice"],
+    ),
+    (
+        "misspelt measure field",
+        _set(["measures", "HONOR_BAN", "meanings"], "x"),
+        ["measure HONOR_BAN: meanings", "Extra inputs are not permitted"],
+    ),
+    (
+        "trigger on a list not in the catalogue",
+        lambda raw: raw["lists"].pop("WAGE_ARREARS"),
+        ["rule R8", "trigger.lists[0]", "WAGE_ARREARS is not in the lists catalogue", "lists:"],
+    ),
+    (
+        "measure not in the catalogue",
+        lambda raw: raw["measures"].pop("NOTIFICATION_COMMITMENT_BAN"),
+        [
+            "rule R10",
+            "subject.measures.NOTIFICATION_COMMITMENT_BAN (key)",
+            "not in the measures catalogue",
+        ],
+    ),
+    (
+        "incentive measure imposed on a subject",
+        _rule("R6", lambda r: r["subject"]["measures"].update(GREEN_CHANNEL="《某办法》")),
+        ["rule R6", "subject.measures.GREEN_CHANNEL (key)", "kind incentive", "restriction"],
+    ),
+    (
+        "notice measure imposed through a reach",
+        _add_notice_to_a_reach,
+        ["rule R1", "reaches[0].measures.RECALL_NOTICE (key)", "kind notice", "restriction"],
     ),
     (
         "negative points",
@@ -490,10 +773,10 @@ def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
     ],
 )
 def test_unreadable_rules_files_are_refused(tmp_path: Path, text: str, fragment: str) -> None:
+    # parse_rules: load_rules refuses a file without a top-level version line before parsing it.
     path = tmp_path / "broken.yaml"
-    path.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError, match=fragment) as caught:
-        load_rules(path)
+        parse_rules(text, str(path))
     assert str(caught.value).startswith(f"{path}: ")
 
 
@@ -510,8 +793,20 @@ def test_rules_errors_are_usage_errors_for_the_cli() -> None:
 
 
 def test_parse_rules_names_the_given_source() -> None:
-    with pytest.raises(RulesError, match=r"^inline\.yaml: score: field required"):
-        parse_rules("version: 1\nname: x\nrules: []\n", "inline.yaml")
+    with pytest.raises(RulesError, match=r"^inline\.yaml: lists: field required"):
+        parse_rules("version: 2\nname: x\nrules: []\n", "inline.yaml")
+
+
+def test_a_broken_catalogue_entry_does_not_blame_the_rules_that_use_it(tmp_path: Path) -> None:
+    raw = default_raw()
+    raw["measures"]["HONOR_BAN"]["kind"] = "penalty"
+    raw["lists"]["MARKET_BAN"]["weight"] = -1
+    with pytest.raises(RulesError) as caught:
+        load_rules(write(tmp_path, raw))
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 2, lines
+    assert "measure HONOR_BAN: kind" in lines[1] or "measure HONOR_BAN: kind" in lines[0]
+    assert not any("rule " in line for line in lines)
 
 
 def test_rule_matching_uses_list_severity_and_subject_kind() -> None:
