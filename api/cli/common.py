@@ -35,6 +35,7 @@ from api.settings import Settings, StoreKind
 from graph.errors import CreditnetError
 from graph.rules.schema import RuleSet, load_rules
 from graph.store import GraphStore
+from loaders.uscc import normalize_id
 
 __all__ = [
     "EXIT_CONFLICT",
@@ -366,6 +367,12 @@ def emit_json(document: object) -> None:
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=_json_default))
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def lookup_id(value: str | None) -> str | None:
+    """An entity id as typed: surrounding spaces dropped, a unified social credit code
+    upper-cased (the form ids are stored in), so ``91440300ma5fuk7x4k`` finds the company."""
+    return normalize_id(value) if value is not None else None
 
 
 def parse_date(value: str | None) -> date:

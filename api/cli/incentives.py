@@ -21,7 +21,16 @@ from rich.text import Text
 
 from api import views
 from api.audit import AuditLog, audit_path, run_audited
-from api.cli.common import EXIT_USAGE, Common, command, emit_json, fail, out_console, parse_date
+from api.cli.common import (
+    EXIT_USAGE,
+    Common,
+    command,
+    emit_json,
+    fail,
+    lookup_id,
+    out_console,
+    parse_date,
+)
 from api.cli.output import OutputFormat, catalogue_measure, emit_listing
 from api.clock import system_clock
 from graph.model import Commitment, CommitmentKind, Severity
@@ -229,7 +238,9 @@ def commitment_verify(
 
 
 def commitment_list(
-    entity_id: Annotated[str, typer.Argument(metavar="ID", help="a company or person id")],
+    entity_id: Annotated[
+        str, typer.Argument(callback=lookup_id, metavar="ID", help="a company or person id")
+    ],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="the date states are taken at (default: today)")
     ] = None,

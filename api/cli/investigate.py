@@ -21,12 +21,13 @@ from api.cli.common import (
     emit_json,
     err_console,
     fail,
+    lookup_id,
     out_console,
     parse_date,
 )
 from api.cli.interop import run_export
 from graph.explain import Path as ExplainedPath
-from graph.model import Address, Node
+from graph.model import Address, EntityKind, Node
 from queries.cycles import ownership_cycles
 from queries.export import ExportFormat, export_neighbourhood
 from queries.interop_export import OutputFormat
@@ -64,7 +65,9 @@ def register(app: typer.Typer) -> None:
 
     @command(app, "owners", help="Beneficial owners of a company (--all: every upstream owner).")
     def owners(
-        entity_id: Annotated[str, typer.Argument(metavar="ID", help="the company")],
+        entity_id: Annotated[
+            str, typer.Argument(callback=lookup_id, metavar="ID", help="the company")
+        ],
         *,
         common: Common,
         as_of: AsOf = None,
@@ -126,10 +129,45 @@ def register(app: typer.Typer) -> None:
         if not report.owners:
             out_console.print("no natural person reaches the threshold or controls it")
 
+    @command(app, "search", help="Find companies and persons by name, alias, id or identifier.")
+    def search(
+        text: Annotated[str, typer.Argument(metavar="TEXT", help="any part of a name or an id")],
+        *,
+        common: Common,
+        kind: Annotated[
+            EntityKind | None, typer.Option("--kind", help="only COMPANY or only PERSON")
+        ] = None,
+        first: Annotated[int, typer.Option("--first", min=1, max=1000)] = 20,
+    ) -> None:
+        # Matching ignores case, spaces and traditional/simplified Chinese (normalize_search_text).
+        if not text.strip():
+            fail("search needs some text: a name, part of one, or an id", EXIT_USAGE)
+        with common.store() as store:
+            page = store.search(text, kind, limit=first)
+        if common.json:
+            emit_json(
+                {
+                    "query": text,
+                    "totalCount": page.total,
+                    "entities": [views.entity_doc(node) for node in page.items],
+                }
+            )
+            return
+        if not page.items:
+            out_console.print(f"nothing matches {text!r}")
+            return
+        table = Table(title=f"{page.total} match(es) for {text!r}")
+        for column in ("id", "name", "kind"):
+            table.add_column(column)
+        for node in page.items:
+            document = views.entity_doc(node)
+            table.add_row(document["id"], document["name"], document["kind"] or "")
+        out_console.print(table)
+
     @command(app, "paths", help="Shortest link paths between two entities.")
     def paths(
-        source: Annotated[str, typer.Argument(metavar="FROM")],
-        target: Annotated[str, typer.Argument(metavar="TO")],
+        source: Annotated[str, typer.Argument(callback=lookup_id, metavar="FROM")],
+        target: Annotated[str, typer.Argument(callback=lookup_id, metavar="TO")],
         *,
         common: Common,
         as_of: AsOf = None,
@@ -164,7 +202,7 @@ def register(app: typer.Typer) -> None:
 
     @command(app, "cycles", help="Circular ownership structures an entity takes part in.")
     def cycles(
-        entity_id: Annotated[str, typer.Argument(metavar="ID")],
+        entity_id: Annotated[str, typer.Argument(callback=lookup_id, metavar="ID")],
         *,
         common: Common,
         as_of: AsOf = None,
@@ -186,7 +224,7 @@ def register(app: typer.Typer) -> None:
 
     @command(app, "signals", help="Shell-company signals for an entity, with evidence.")
     def signals(
-        entity_id: Annotated[str, typer.Argument(metavar="ID")],
+        entity_id: Annotated[str, typer.Argument(callback=lookup_id, metavar="ID")],
         *,
         common: Common,
         as_of: AsOf = None,
@@ -213,7 +251,7 @@ def register(app: typer.Typer) -> None:
         help="Export an entity's neighbourhood, or the whole store (no ID), for other tools.",
     )
     def export(
-        entity_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
+        entity_id: Annotated[str | None, typer.Argument(callback=lookup_id, metavar="[ID]")] = None,
         *,
         common: Common,
         as_of: AsOf = None,

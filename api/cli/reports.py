@@ -17,6 +17,7 @@ from api.cli.common import (
     Common,
     command,
     emit_json,
+    lookup_id,
     out_console,
     parse_date,
 )
@@ -54,7 +55,9 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    entity_id: Annotated[str, typer.Argument(metavar="ID", help="a company or person id")],
+    entity_id: Annotated[
+        str, typer.Argument(callback=lookup_id, metavar="ID", help="a company or person id")
+    ],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="the date of the report (default: today)")
     ] = None,

@@ -500,8 +500,9 @@ class NormalizeIds(SchemaExtension):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        if kwargs:
-            arguments = info.parent_type.fields[info.field_name].args
+        field = info.parent_type.fields.get(info.field_name) if kwargs else None
+        if field is not None:  # None too for introspection's __type and __schema
+            arguments = field.args
             for name, value in kwargs.items():
                 graphql_name = _argument_name(name)
                 argument = arguments.get(graphql_name)

@@ -130,11 +130,13 @@ class Neo4jStore:
                     session.run(cypher.AWAIT_INDEXES).consume()
                     record = session.run(cypher.SEARCH_FORM).single()
                     stored = record["version"] if record is not None else None
-                if stored != SEARCH_FORM_VERSION:
-                    self._reindex_search()
             except (ServiceUnavailable, DriverError, OSError) as exc:
                 raise self._unavailable(exc) from exc
             self._schema_ready = True
+        # Outside the lock: the reindex reads and writes through the methods that ensure the
+        # schema. Two processes may both reindex; the result is the same.
+        if stored != SEARCH_FORM_VERSION:
+            self._reindex_search()
 
     def _reindex_search(self) -> None:
         """Rewrite every entity's search text in the current form (after an upgrade that changed
