@@ -99,38 +99,30 @@ def _known_list(value: str, info: ValidationInfo) -> str:
     return list_name(value)
 
 
-def _restriction_measure(value: str, info: ValidationInfo) -> str:
+def _measure_of_kind(value: str, info: ValidationInfo, kind: MeasureKind, giver: str) -> str:
+    """``value`` as a catalogue measure of ``kind``; ``giver`` says who gives it, for messages."""
     kinds: Mapping[str, MeasureKind | None] | None = catalogue_context(info, MEASURES_KEY)
     if kinds is not None:
         if value not in kinds:
             raise ValueError(
                 f"{value} is not in the measures catalogue; add it under measures: with its "
-                "meaning and kind: restriction"
+                f"meaning and kind: {kind.value}"
             )
-        kind = kinds[value]
-        if kind is not None and kind is not MeasureKind.RESTRICTION:
+        found = kinds[value]
+        if found is not None and found is not kind:
             raise ValueError(
-                f"{value} is a measure of kind {kind.value} in the catalogue; a rule imposes "
-                "only measures of kind restriction"
+                f"{value} is a measure of kind {found.value} in the catalogue; {giver} "
+                f"only measures of kind {kind.value}"
             )
     return measure_name(value)
+
+
+def _restriction_measure(value: str, info: ValidationInfo) -> str:
+    return _measure_of_kind(value, info, MeasureKind.RESTRICTION, "a rule imposes")
 
 
 def _incentive_measure(value: str, info: ValidationInfo) -> str:
-    kinds: Mapping[str, MeasureKind | None] | None = catalogue_context(info, MEASURES_KEY)
-    if kinds is not None:
-        if value not in kinds:
-            raise ValueError(
-                f"{value} is not in the measures catalogue; add it under measures: with its "
-                "meaning and kind: incentive"
-            )
-        kind = kinds[value]
-        if kind is not None and kind is not MeasureKind.INCENTIVE:
-            raise ValueError(
-                f"{value} is a measure of kind {kind.value} in the catalogue; an incentive rule "
-                "grants only measures of kind incentive"
-            )
-    return measure_name(value)
+    return _measure_of_kind(value, info, MeasureKind.INCENTIVE, "an incentive rule grants")
 
 
 IncentiveRef = Annotated[str, AfterValidator(_incentive_measure)]
