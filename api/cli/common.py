@@ -25,11 +25,12 @@ from datetime import date, datetime
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
+from api.audit import AuditLog, audit_path, run_audited
 from api.factory import open_store
 from api.settings import Settings, StoreKind
 from graph.errors import CreditnetError
@@ -91,6 +92,9 @@ def redact(text: str) -> str:
 
 err_console = Console(stderr=True)
 out_console = Console()
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -367,6 +371,31 @@ def emit_json(document: object) -> None:
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=_json_default))
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def audited(
+    common: Common,
+    operation: str,
+    subject: str,
+    actor: str,
+    action: Callable[[dict[str, Any]], T],
+    result_of: Callable[[T], str],
+) -> T:
+    """Run a CLI decision under the shared audited-decision policy (:func:`api.audit.run_audited`)
+    with ``--actor`` as who; ``action`` gets the audit event to write with the decision."""
+    if not actor.strip():
+        fail("say who decides or files: --actor NAME (or CREDITNET_ACTOR)", EXIT_USAGE)
+    return run_audited(
+        AuditLog(audit_path(common.settings)),
+        operation=operation,
+        subject_ids=[subject],
+        key_id=None,
+        key_name=actor.strip(),
+        role="cli",
+        request_id=None,
+        action=action,
+        result_of=result_of,
+    )
 
 
 def lookup_id(value: str | None) -> str | None:

@@ -10,7 +10,6 @@ that it can be run again and compared.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,10 +19,10 @@ from rich.table import Table
 from rich.text import Text
 
 from api import views
-from api.audit import AuditLog, audit_path, run_audited
 from api.cli.common import (
     EXIT_USAGE,
     Common,
+    audited,
     command,
     emit_json,
     fail,
@@ -75,29 +74,6 @@ def register(app: typer.Typer) -> None:
     )
     command(inspections_app, "draw", help="A seeded, reproducible, audited draw.")(draw)
     app.add_typer(inspections_app, name="inspections")
-
-
-def _audited(
-    common: Common,
-    operation: str,
-    subject: str,
-    actor: str,
-    action: Callable[[dict[str, Any]], T],
-    result_of: Callable[[T], str],
-) -> T:
-    if not actor.strip():
-        fail("say who decides: --actor NAME (or CREDITNET_ACTOR)", EXIT_USAGE)
-    return run_audited(
-        AuditLog(audit_path(common.settings)),
-        operation=operation,
-        subject_ids=[subject],
-        key_id=None,
-        key_name=actor.strip(),
-        role="cli",
-        request_id=None,
-        action=action,
-        result_of=result_of,
-    )
 
 
 def _kind(value: str) -> CommitmentKind:
@@ -164,7 +140,7 @@ def commitment_add(
     made_on = parse_date(made) if made else today
     due_on = _optional_date(due)
     with common.store() as store:
-        recorded = _audited(
+        recorded = audited(
             common,
             "record_commitment",
             promisor,
@@ -216,7 +192,7 @@ def commitment_verify(
             fail(f"--severity {severity}: use minor, general or serious", EXIT_USAGE)
     today = system_clock()
     with common.store() as store:
-        written, record = _audited(
+        written, record = audited(
             common,
             "verify_commitment",
             commitment_id,
@@ -319,7 +295,7 @@ def draw(
             store.write(WriteBatch(audit=[{**event, "result": found.id}]))
             return found
 
-        result = _audited(common, "inspection_draw", region or "*", actor, act, lambda d: d.id)
+        result = audited(common, "inspection_draw", region or "*", actor, act, lambda d: d.id)
     document = views.draw_doc(result)
     if common.json:
         emit_json(document)

@@ -19,8 +19,16 @@ from rich.table import Table
 from rich.text import Text
 
 from api import views
-from api.audit import AuditLog, audit_path, run_audited
-from api.cli.common import EXIT_USAGE, Common, command, emit_json, fail, out_console, parse_date
+from api.cli.common import (
+    EXIT_USAGE,
+    Common,
+    audited,
+    command,
+    emit_json,
+    fail,
+    out_console,
+    parse_date,
+)
 from graph.model import Case, CaseKind, CaseStatus, Sanction
 from graph.rules.schema import RuleSet
 from queries import due_process
@@ -83,19 +91,7 @@ def _audited(
 ) -> T:
     """Run a decision under the shared audited-decision policy; ``action`` gets the audit event
     to write with the decision."""
-    if not actor.strip():
-        fail("say who decides or files: --actor NAME (or CREDITNET_ACTOR)", EXIT_USAGE)
-    return run_audited(
-        AuditLog(audit_path(common.settings)),
-        operation=operation,
-        subject_ids=[subject],
-        key_id=None,
-        key_name=actor.strip(),
-        role="cli",
-        request_id=None,
-        action=action,
-        result_of=lambda result: case_of(result).id,
-    )
+    return audited(common, operation, subject, actor, action, lambda result: case_of(result).id)
 
 
 def _case(case: Case) -> Case:
