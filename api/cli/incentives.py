@@ -11,7 +11,6 @@ that it can be run again and compared.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -30,7 +29,14 @@ from api.cli.common import (
     out_console,
     parse_date,
 )
-from api.cli.output import OutputFormat, catalogue_measure, emit_listing
+from api.cli.output import (
+    FormatOption,
+    ListAsOfOption,
+    OutOption,
+    OutputFormat,
+    catalogue_measure,
+    emit_listing,
+)
 from api.clock import system_clock
 from graph.model import Commitment, CommitmentKind, Severity
 from graph.rules.schema import MeasureKind
@@ -243,15 +249,9 @@ def incentives(
         str | None,
         typer.Option("--measure", help="only this measure (an incentive of the rules in force)"),
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="the date the list holds at (default: today)")
-    ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="csv (with a header) or jsonl")
-    ] = OutputFormat.CSV,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="write to this file (default: stdout)")
-    ] = None,
+    as_of: ListAsOfOption = None,
+    output_format: FormatOption = OutputFormat.CSV,
+    out: OutOption = None,
     *,
     common: Common,
 ) -> None:

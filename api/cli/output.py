@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
+
+import typer
 
 from api.cli.common import EXIT_USAGE, Common, emit_json, fail
 from graph.csv_cells import spreadsheet_safe
@@ -26,6 +28,9 @@ from graph.rules.catalogue import MeasureKind
 from graph.rules.schema import RuleSet
 
 __all__ = [
+    "FormatOption",
+    "ListAsOfOption",
+    "OutOption",
     "OutputFormat",
     "catalogue_measure",
     "emit_listing",
@@ -43,6 +48,20 @@ Row = Mapping[str, Any]
 class OutputFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
+
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", help="csv (with a header) or jsonl")
+]
+"""``--format`` of a listing."""
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="write to this file (default: stdout)")
+]
+"""``--out`` of a listing."""
+ListAsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="the date the list holds at (default: today)")
+]
+"""``--as-of`` of a listing."""
 
 
 @contextmanager

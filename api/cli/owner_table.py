@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from api import views
 from api.cli.common import EXIT_USAGE, Common, command, fail, parse_date
-from api.cli.output import OutputFormat, emit_listing, read_ids
+from api.cli.output import (
+    FormatOption,
+    OutOption,
+    OutputFormat,
+    emit_listing,
+    read_ids,
+)
 from graph.ownership import BO_THRESHOLD, MAX_HOPS
 from queries.owner_table import beneficial_owner_rows
 
@@ -44,12 +49,8 @@ def owner_table(
     max_hops: Annotated[
         int, typer.Option("--max-hops", help="longest ownership path counted for the share")
     ] = MAX_HOPS,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="csv (with a header) or jsonl")
-    ] = OutputFormat.CSV,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="write to this file (default: stdout)")
-    ] = None,
+    output_format: FormatOption = OutputFormat.CSV,
+    out: OutOption = None,
     *,
     common: Common,
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +21,9 @@ from api.cli.common import (
     parse_date,
 )
 from api.cli.output import (
+    FormatOption,
+    ListAsOfOption,
+    OutOption,
     OutputFormat,
     catalogue_measure,
     emit_listing,
@@ -165,15 +167,9 @@ def restrictions(
         str | None,
         typer.Option("--measure", help="only this measure (a restriction of the rules in force)"),
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="the date the list holds at (default: today)")
-    ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="csv (with a header) or jsonl")
-    ] = OutputFormat.CSV,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="write to this file (default: stdout)")
-    ] = None,
+    as_of: ListAsOfOption = None,
+    output_format: FormatOption = OutputFormat.CSV,
+    out: OutOption = None,
     *,
     common: Common,
 ) -> None:
@@ -213,9 +209,7 @@ def screen(
         OutputFormat,
         typer.Option("--format", help="csv (one row per reason) or jsonl (one line per id)"),
     ] = OutputFormat.CSV,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="write to this file (default: stdout)")
-    ] = None,
+    out: OutOption = None,
     *,
     common: Common,
 ) -> None:
