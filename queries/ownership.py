@@ -195,6 +195,7 @@ def ownership_report(
     controllers = controllers_of(company_id, index, officers)
     highs = _upper_shares(ownerships, company_id, persons, max_hops)
     owners: list[BeneficialOwner] = []
+    by_pair = _links_by_pair(sub)  # once per report, not per owner
     for person_id in sorted(persons):
         share = shares.get(person_id, 0.0)
         high = share if highs is None else max(share, highs.get(person_id, 0.0))
@@ -205,7 +206,9 @@ def ownership_report(
             continue
         person = sub.nodes[person_id]
         assert isinstance(person, Person)
-        paths = _explain(sub, index, officers, person_id, company_id, controls, max_hops, max_paths)
+        paths = _explain(
+            by_pair, index, officers, person_id, company_id, controls, max_hops, max_paths
+        )
         owners.append(
             BeneficialOwner(
                 person,
@@ -307,7 +310,7 @@ def beneficial_owners(
 
 
 def _explain(
-    sub: Subgraph,
+    by_pair: Mapping[tuple[str, str, bool], list[Link]],
     index: HoldingIndex,
     officers: list[Officer],
     person_id: str,
@@ -326,7 +329,6 @@ def _explain(
         chain = control_path(person_id, company_id, index, officers)
         if chain is not None and chain not in chains:
             chains.append(chain)
-    by_pair = _links_by_pair(sub)
     return [_path(by_pair, index, chain) for chain in chains]
 
 
