@@ -15,6 +15,7 @@ from typing import Any, Final, TypeVar
 
 from graph.model import (
     Address,
+    Batch,
     Case,
     CaseKind,
     CaseStatus,
@@ -31,11 +32,16 @@ from graph.model import (
     OfficerRole,
     Ownership,
     Person,
+    Produced,
+    Product,
+    ProductCategory,
     Registration,
     Sanction,
     SanctionStatus,
     Scalar,
     Severity,
+    Shipped,
+    TransformedInto,
 )
 
 __all__ = [
@@ -58,11 +64,16 @@ NODE_CLASSES: Final[dict[NodeLabel, type[Node]]] = {
     NodeLabel.SANCTION: Sanction,
     NodeLabel.CASE: Case,
     NodeLabel.COMMITMENT: Commitment,
+    NodeLabel.PRODUCT: Product,
+    NodeLabel.BATCH: Batch,
 }
 LINK_CLASSES: Final[dict[LinkType, type[Link]]] = {
     LinkType.OWNS: Ownership,
     LinkType.OFFICER_OF: Officer,
     LinkType.REGISTERED_AT: Registration,
+    LinkType.PRODUCED: Produced,
+    LinkType.SHIPPED: Shipped,
+    LinkType.TRANSFORMED_INTO: TransformedInto,
 }
 
 _DATE_FIELDS = frozenset(
@@ -77,6 +88,9 @@ _DATE_FIELDS = frozenset(
         "due",
         "made",
         "verified",
+        "date",
+        "produced",
+        "expires",
     }
 )
 _ENUM_FIELDS: dict[str, type[Any]] = {
@@ -87,8 +101,11 @@ _ENUM_FIELDS: dict[str, type[Any]] = {
     "role": OfficerRole,
     "kind": CaseKind,  # replaced per class below
     "outcome": CommitmentOutcome,
+    "category": ProductCategory,
 }
-_FLOAT_FIELDS = frozenset({"registered_capital", "fine", "share", "share_min", "share_max"})
+_FLOAT_FIELDS = frozenset(
+    {"registered_capital", "fine", "share", "share_min", "share_max", "quantity"}
+)
 _INT_FIELDS = frozenset({"birth_year", "version"})
 _BOOL_FIELDS = frozenset({"disputed", "indirect"})
 _TUPLE_FIELDS = frozenset({"aliases", "identifiers"})
@@ -129,9 +146,20 @@ def node_props(node: Node, *, dates_as_text: bool = False) -> Props:
 def link_props(link: Link, *, dates_as_text: bool = False) -> Props:
     """The link's properties without None values and without its endpoints' ids."""
     props = _props(link, dates_as_text)
-    for endpoint in ("owner_id", "person_id", "entity_id", "company_id", "address_id"):
+    for endpoint in _ENDPOINTS[link.type]:
         props.pop(endpoint, None)
     return props
+
+
+_ENDPOINTS: Final[dict[LinkType, tuple[str, str]]] = {
+    LinkType.OWNS: ("owner_id", "company_id"),
+    LinkType.OFFICER_OF: ("person_id", "company_id"),
+    LinkType.REGISTERED_AT: ("entity_id", "address_id"),
+    LinkType.PRODUCED: ("company_id", "batch_id"),
+    LinkType.SHIPPED: ("batch_id", "to_id"),
+    LinkType.TRANSFORMED_INTO: ("input_batch_id", "output_batch_id"),
+}
+"""The fields of each link type that hold its source and target ids (not properties)."""
 
 
 def _to_date(value: object) -> date:
@@ -235,12 +263,8 @@ def link_from_props(
     """Rebuild a link from its endpoints and its flat properties."""
     kind = LinkType(link_type)
     cls = LINK_CLASSES[kind]
-    endpoints = {
-        LinkType.OWNS: {"owner_id": source, "company_id": target},
-        LinkType.OFFICER_OF: {"person_id": source, "company_id": target},
-        LinkType.REGISTERED_AT: {"entity_id": source, "address_id": target},
-    }[kind]
-    return _build(cls, {**props, **endpoints}, ignore=_INTERNAL_KEYS)
+    source_field, target_field = _ENDPOINTS[kind]
+    return _build(cls, {**props, source_field: source, target_field: target}, ignore=_INTERNAL_KEYS)
 
 
 _INTERNAL_KEYS = frozenset({"key", "search_name", "kind_label"})

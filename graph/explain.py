@@ -27,8 +27,11 @@ from graph.model import (
     Officer,
     OfficerRole,
     Ownership,
+    Produced,
     Registration,
     Sanction,
+    Shipped,
+    TransformedInto,
 )
 
 __all__ = [
@@ -64,7 +67,8 @@ class PathLink:
     """One link of a path, as stored (``source`` -> ``target``), whichever way it was walked.
 
     ``role`` is set on OFFICER_OF links, ``share`` (percent) on OWNS links that record one;
-    ``start`` and ``end`` are the link's own validity (empty: open).
+    ``start`` and ``end`` are the link's own validity (empty: open); a supply link's ``start``
+    is its date, and ``quantity`` the quantity a SHIPPED link moved.
     """
 
     type: PathLinkType
@@ -74,6 +78,7 @@ class PathLink:
     share: float | None = None
     start: date | None = None
     end: date | None = None
+    quantity: float | None = None
 
     @classmethod
     def of(cls, link: Link) -> PathLink:
@@ -81,8 +86,12 @@ class PathLink:
 
         >>> PathLink.of(Ownership("P1", "C1", 60.0))
         PathLink(type=<LinkType.OWNS: 'OWNS'>, source='P1', target='C1', role=None, share=60.0, \
-start=None, end=None)
+start=None, end=None, quantity=None)
         """
+        if isinstance(link, Shipped):
+            return cls(link.type, link.source, link.target, start=link.date, quantity=link.quantity)
+        if isinstance(link, (Produced, TransformedInto)):
+            return cls(link.type, link.source, link.target, start=link.date)
         if isinstance(link, Ownership):
             return cls(
                 LinkType.OWNS,

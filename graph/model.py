@@ -7,6 +7,7 @@ still valid).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 import unicodedata
@@ -20,7 +21,9 @@ from typing import Final, TypeAlias, cast
 __all__ = [
     "PRINCIPAL_ROLES",
     "SEARCH_FORM_VERSION",
+    "SUPPLY_LINK_TYPES",
     "Address",
+    "Batch",
     "Case",
     "CaseKind",
     "CaseStatus",
@@ -40,12 +43,18 @@ __all__ = [
     "OfficerRole",
     "Ownership",
     "Person",
+    "Produced",
+    "Product",
+    "ProductCategory",
     "Registration",
     "Sanction",
     "SanctionList",
     "SanctionStatus",
     "Scalar",
     "Severity",
+    "Shipped",
+    "SupplyLink",
+    "TransformedInto",
     "link_valid_at",
     "list_name",
     "measure_name",
@@ -70,6 +79,8 @@ class NodeLabel(StrEnum):
     SANCTION = "Sanction"
     CASE = "Case"
     COMMITMENT = "Commitment"
+    PRODUCT = "Product"
+    BATCH = "Batch"
 
 
 class LinkType(StrEnum):
@@ -78,6 +89,15 @@ class LinkType(StrEnum):
     REGISTERED_AT = "REGISTERED_AT"
     SANCTIONED = "SANCTIONED"
     COMMITTED = "COMMITTED"
+    PRODUCED = "PRODUCED"
+    SHIPPED = "SHIPPED"
+    TRANSFORMED_INTO = "TRANSFORMED_INTO"
+
+
+SUPPLY_LINK_TYPES: Final = frozenset(
+    {LinkType.PRODUCED, LinkType.SHIPPED, LinkType.TRANSFORMED_INTO}
+)
+"""The movements of goods (spec/TRACEABILITY.md): each counts from its date, with no end."""
 
 
 class Direction(StrEnum):
@@ -119,6 +139,7 @@ class SanctionList(StrEnum):
     WAGE_ARREARS = "WAGE_ARREARS"
     SOCIAL_INSURANCE_FRAUD = "SOCIAL_INSURANCE_FRAUD"
     COMMITMENT_BREACH = "COMMITMENT_BREACH"
+    PRODUCT_SAFETY_VIOLATION = "PRODUCT_SAFETY_VIOLATION"
 
 
 class Severity(StrEnum):
@@ -131,6 +152,17 @@ class SanctionStatus(StrEnum):
     ACTIVE = "active"
     REPAIRED = "repaired"
     REVOKED = "revoked"
+
+
+class ProductCategory(StrEnum):
+    """What kind of goods a product is (the law that governs its safety)."""
+
+    FOOD = "food"
+    DRUG = "drug"
+    MEDICAL_DEVICE = "medical_device"
+    SPECIAL_EQUIPMENT = "special_equipment"
+    AGRICULTURAL_INPUT = "agricultural_input"
+    OTHER = "other"
 
 
 class OfficerRole(StrEnum):
@@ -172,6 +204,7 @@ class Measure(StrEnum):
     REDUCED_INSPECTION = "REDUCED_INSPECTION"
     FINANCING_PREFERENCE = "FINANCING_PREFERENCE"
     NOTIFICATION_COMMITMENT = "NOTIFICATION_COMMITMENT"
+    RECALL_NOTICE = "RECALL_NOTICE"
 
 
 _SHIPPED_LISTS: dict[str, SanctionList] = {member.value: member for member in SanctionList}
@@ -348,6 +381,8 @@ class Sanction:
     """Provenance: the dataset it came from (``--dataset``, default the file name)."""
     record_id: str | None = None
     """Provenance: the source's own record id (None for bundle rows)."""
+    batch_id: str | None = None
+    """The batch at fault (product-safety records); when given, it names a stored Batch."""
 
     label = NodeLabel.SANCTION
 
@@ -453,7 +488,49 @@ class Commitment:
     label = NodeLabel.COMMITMENT
 
 
-Node: TypeAlias = Company | Person | Address | Sanction | Case | Commitment
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A product (a GTIN-14 or another product code), of which batches are made."""
+
+    id: str
+    name: str
+    category: ProductCategory | None = None
+    brand_owner_id: str | None = None
+    """The Company that owns the brand, when known."""
+    extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    source_format: str | None = None
+    """Provenance: the format the record came from (``epcis``, ...)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from."""
+    record_id: str | None = None
+    """Provenance: the source's own record id (None for bundle rows)."""
+
+    label = NodeLabel.PRODUCT
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One lot of a product (id ``<product id>:<lot>``); it moves as PRODUCED, SHIPPED and
+    TRANSFORMED_INTO links."""
+
+    id: str
+    product_id: str
+    lot: str
+    produced: date | None = None
+    expires: date | None = None
+    quantity: float | None = None
+    extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    source_format: str | None = None
+    """Provenance: the format the record came from (``epcis``, ...)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from."""
+    record_id: str | None = None
+    """Provenance: the source's own record id (None for bundle rows)."""
+
+    label = NodeLabel.BATCH
+
+
+Node: TypeAlias = Company | Person | Address | Sanction | Case | Commitment | Product | Batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -597,7 +674,150 @@ class Registration:
         return link_valid_at(self.start, self.end, as_of)
 
 
-Link: TypeAlias = Ownership | Officer | Registration
+# The supply links name their date ``date`` (as the spec's columns do), so inside them the type
+# is written ``dt.date``. Each is keyed by its event id: one pair may move goods many times.
+
+
+@dataclass(frozen=True, slots=True)
+class Produced:
+    """PRODUCED: ``company_id`` made (commissioned) ``batch_id`` on ``date``."""
+
+    company_id: str
+    batch_id: str
+    event_id: str
+    date: dt.date
+    extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    source_format: str | None = None
+    """Provenance: the format the record came from (``epcis``, ...)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from."""
+    record_id: str | None = None
+    """Provenance: the source's own record id (the event id is the key, not this)."""
+
+    type = LinkType.PRODUCED
+
+    @property
+    def source(self) -> str:
+        return self.company_id
+
+    @property
+    def target(self) -> str:
+        return self.batch_id
+
+    @property
+    def key(self) -> str:
+        return f"PRODUCED|{self.company_id}|{self.batch_id}|{self.event_id}"
+
+    @property
+    def start(self) -> dt.date:
+        return self.date
+
+    @property
+    def end(self) -> dt.date | None:
+        return None
+
+    def valid_at(self, as_of: dt.date) -> bool:
+        return self.date <= as_of
+
+
+@dataclass(frozen=True, slots=True)
+class Shipped:
+    """SHIPPED: ``batch_id`` (or part of it, ``quantity``) passed from company ``from_id`` to
+    company ``to_id`` on ``date``."""
+
+    batch_id: str
+    to_id: str
+    from_id: str
+    event_id: str
+    date: dt.date
+    quantity: float | None = None
+    extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    source_format: str | None = None
+    """Provenance: the format the record came from (``epcis``, ...)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from."""
+    record_id: str | None = None
+    """Provenance: the source's own record id (the event id is the key, not this)."""
+
+    type = LinkType.SHIPPED
+
+    @property
+    def source(self) -> str:
+        return self.batch_id
+
+    @property
+    def target(self) -> str:
+        return self.to_id
+
+    @property
+    def key(self) -> str:
+        """``SHIPPED|<batch>|<to>|<event id>``.
+
+        >>> Shipped("b1", "c2", "c1", "e9", dt.date(2024, 1, 2)).key
+        'SHIPPED|b1|c2|e9'
+        """
+        return f"SHIPPED|{self.batch_id}|{self.to_id}|{self.event_id}"
+
+    @property
+    def start(self) -> dt.date:
+        return self.date
+
+    @property
+    def end(self) -> dt.date | None:
+        return None
+
+    def valid_at(self, as_of: dt.date) -> bool:
+        return self.date <= as_of
+
+
+@dataclass(frozen=True, slots=True)
+class TransformedInto:
+    """TRANSFORMED_INTO: ``input_batch_id`` went into ``output_batch_id`` on ``date``, in a
+    transformation by company ``by_id`` (when known)."""
+
+    input_batch_id: str
+    output_batch_id: str
+    event_id: str
+    date: dt.date
+    by_id: str | None = None
+    extra: Mapping[str, Scalar] = field(default_factory=_no_extra)
+    source_format: str | None = None
+    """Provenance: the format the record came from (``epcis``, ...)."""
+    source_dataset: str | None = None
+    """Provenance: the dataset it came from."""
+    record_id: str | None = None
+    """Provenance: the source's own record id (the event id is the key, not this)."""
+
+    type = LinkType.TRANSFORMED_INTO
+
+    @property
+    def source(self) -> str:
+        return self.input_batch_id
+
+    @property
+    def target(self) -> str:
+        return self.output_batch_id
+
+    @property
+    def key(self) -> str:
+        return f"TRANSFORMED_INTO|{self.input_batch_id}|{self.output_batch_id}|{self.event_id}"
+
+    @property
+    def start(self) -> dt.date:
+        return self.date
+
+    @property
+    def end(self) -> dt.date | None:
+        return None
+
+    def valid_at(self, as_of: dt.date) -> bool:
+        return self.date <= as_of
+
+
+SupplyLink: TypeAlias = Produced | Shipped | TransformedInto
+"""A movement of goods (:data:`SUPPLY_LINK_TYPES`)."""
+
+Link: TypeAlias = Ownership | Officer | Registration | Produced | Shipped | TransformedInto
 """A stored relationship with its own properties (SANCTIONED is implied by Sanction.subject_id)."""
 
 

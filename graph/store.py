@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 from graph.model import (
+    SUPPLY_LINK_TYPES,
     Address,
+    Batch,
     Case,
     CaseKind,
     CaseStatus,
@@ -30,10 +32,15 @@ from graph.model import (
     OfficerRole,
     Ownership,
     Person,
+    Product,
     Registration,
     Sanction,
     SanctionStatus,
+    SupplyLink,
 )
+
+if TYPE_CHECKING:
+    from graph.extraction import Extraction
 
 __all__ = [
     "CLOSURE_HOPS",
@@ -45,6 +52,7 @@ __all__ = [
     "Stats",
     "Step",
     "Subgraph",
+    "SupplyGraph",
     "WriteBatch",
     "WriteResult",
     "may_be_live",
@@ -80,6 +88,10 @@ class Step:
     def __post_init__(self) -> None:
         if self.link is LinkType.SANCTIONED:
             raise ValueError("SANCTIONED is not traversed: sanctions come with every node")
+        if self.link in SUPPLY_LINK_TYPES:
+            raise ValueError(
+                f"{self.link} is a supply link: follow supply links with GraphReader.supply"
+            )
         if self.roles is not None and self.link is not LinkType.OFFICER_OF:
             raise ValueError("roles only narrow OFFICER_OF steps")
         if self.stated and self.link is not LinkType.OWNS:
@@ -147,6 +159,30 @@ class Subgraph:
         nodes: list[Node] = [self.nodes[k] for k in sorted(self.nodes)]
         nodes += [self.sanctions[k] for k in sorted(self.sanctions)]
         nodes += [self.commitments[k] for k in sorted(self.commitments)]
+        return nodes, [self.links[k] for k in sorted(self.links)]
+
+
+@dataclass(slots=True)
+class SupplyGraph:
+    """A supply closure extracted by :meth:`GraphReader.supply`, for pure-Python tracing.
+
+    ``sanctions`` holds every record (any status, any date) whose ``batch_id`` is one of
+    ``batches``: they ride along as records ride with their subjects, and the caller decides
+    what is in force. ``products`` are the products of ``batches``. Links were filtered by the
+    ``as_of`` of the extraction.
+    """
+
+    batches: dict[str, Batch] = field(default_factory=dict)
+    links: dict[str, SupplyLink] = field(default_factory=dict)
+    """Links by their natural key."""
+    sanctions: dict[str, Sanction] = field(default_factory=dict)
+    products: dict[str, Product] = field(default_factory=dict)
+
+    def canonical(self) -> tuple[list[Node], list[SupplyLink]]:
+        """Nodes and links in a fixed order, for comparing extractions across stores."""
+        nodes: list[Node] = [self.batches[k] for k in sorted(self.batches)]
+        nodes += [self.products[k] for k in sorted(self.products)]
+        nodes += [self.sanctions[k] for k in sorted(self.sanctions)]
         return nodes, [self.links[k] for k in sorted(self.links)]
 
 
@@ -222,6 +258,37 @@ class GraphReader(Protocol):
         that are valid at ``as_of`` (None: every link, whatever its dates). The result holds the
         seeds that exist, every node reached, every link followed, and every sanction record and
         commitment of each node. A node is expanded once, at the first hop it is reached.
+        """
+
+    def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
+        """Several neighbourhoods (:class:`graph.extraction.Extraction`) in one read: one
+        transaction on a server, so that they see one state and cost one round trip each at
+        most. Results come in the order of ``requests``."""
+
+    def supply(
+        self, seeds: Iterable[str], *, direction: Direction, as_of: date | None
+    ) -> SupplyGraph:
+        """The supply closure of ``seeds`` as of a date (None: every link, whatever its date),
+        in one call (one query on a server store, never a loop of hops).
+
+        ``direction=OUT`` (downstream): the seeds are batch ids; the result holds every batch
+        reachable from them over TRANSFORMED_INTO forward (the seeds included) and every
+        SHIPPED link out of those batches. ``direction=IN`` (upstream): a seed is a batch id
+        or a company id, a company standing for the batches SHIPPED to it; the result holds
+        every batch reachable backward over TRANSFORMED_INTO (the seed batches included), the
+        TRANSFORMED_INTO links between them, and the PRODUCED links into and SHIPPED links out
+        of each. Only links valid at ``as_of`` (dated on or before it) are followed or given.
+        Ids that name no batch (or, upstream, no company) are ignored. Linear in the size of
+        the closure.
+        """
+
+    def batches_of(
+        self, company_ids: Iterable[str], *, as_of: date | None = None
+    ) -> dict[str, list[Batch]]:
+        """For each of ``company_ids``, the batches it held (one call): those it PRODUCED, was
+        SHIPPED (received) or made by a transformation (the output batches of
+        TRANSFORMED_INTO links whose ``by_id`` it is), by links valid at ``as_of`` (None: every
+        link). Every given id is a key (an empty list when it held none); batches in id order.
         """
 
     def sanctions(
@@ -300,7 +367,9 @@ def versioned_as(node: Case | Sanction | Commitment) -> int:
     return node.version or 0
 
 
-_STORED_LINKS: Final = frozenset({LinkType.OWNS, LinkType.OFFICER_OF, LinkType.REGISTERED_AT})
+_STORED_LINKS: Final = frozenset(
+    {LinkType.OWNS, LinkType.OFFICER_OF, LinkType.REGISTERED_AT, *SUPPLY_LINK_TYPES}
+)
 
 
 def scan_kinds(

@@ -88,6 +88,8 @@ def test_upsert_is_idempotent(store: GraphStore) -> None:
         "Sanction": 1,
         "Case": 0,
         "Commitment": 0,
+        "Product": 0,
+        "Batch": 0,
     }
     assert first.links == {
         "OWNS": 3,
@@ -95,6 +97,9 @@ def test_upsert_is_idempotent(store: GraphStore) -> None:
         "REGISTERED_AT": 1,
         "SANCTIONED": 1,
         "COMMITTED": 0,
+        "PRODUCED": 0,
+        "SHIPPED": 0,
+        "TRANSFORMED_INTO": 0,
     }
     again = store.neighbourhood(
         ["C1"],
