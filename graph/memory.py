@@ -1,4 +1,4 @@
-"""The embedded store: a networkx MultiDiGraph in memory, made durable by an append-only journal.
+"""The embedded store: a networkx DiGraph in memory, made durable by an append-only journal.
 
 Every acknowledged write batch is one journal record, fsynced before :meth:`MemoryStore.write`
 returns; on start the journal is replayed. A record is one line, ``<crc32 hex> <json>\\n``.
@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar, cast
 
 import networkx as nx
 import orjson
@@ -45,7 +45,11 @@ from graph.codec import (
     node_props,
 )
 from graph.errors import CorruptJournal
+from graph.extraction import Extraction, extract_each
+from graph.memory_budget import Footprint, footprint, machine_memory_bytes, rss_bytes
+from graph.memory_compact import NO_LINKS, Interner, held_links, iter_held, with_link
 from graph.model import (
+    Batch,
     Case,
     CaseKind,
     CaseStatus,
@@ -58,7 +62,11 @@ from graph.model import (
     Node,
     NodeLabel,
     Person,
+    Produced,
+    Product,
     Sanction,
+    Shipped,
+    TransformedInto,
     normalize_search_text,
     search_text,
 )
@@ -68,6 +76,7 @@ from graph.store import (
     Stats,
     Step,
     Subgraph,
+    SupplyGraph,
     WriteBatch,
     WriteResult,
     may_be_live,
@@ -82,6 +91,7 @@ log = logging.getLogger(__name__)
 
 JOURNAL_NAME = "journal.log"
 _FREEZE_EVERY = 100_000
+_READ_CHUNK = 32 * 1024 * 1024
 _LOCK_NAME = "journal.lock"
 
 
@@ -110,9 +120,21 @@ class MemoryStore:
     name = "memory"
 
     def __init__(self, data_dir: Path | str | None = None) -> None:
-        self._graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+        self._rss_at_open = rss_bytes()
+        # The layout (docs/operations.md, "Embedded store memory"): the DiGraph's node dict maps
+        # an id to its model object itself (no attribute dict), and _succ[u][v] (the same object
+        # as _pred[v][u]) is the link from u to v, or a tuple of the several links the pair has
+        # (graph.memory_compact); a node without links one way shares the read-only NO_LINKS
+        # there until it gets one. SANCTIONED and COMMITTED links are not edges: they are implied
+        # by Sanction.subject_id and Commitment.promisor_id and kept in the indexes below.
+        self._graph: nx.DiGraph[str] = nx.DiGraph()
+        self._nodes: dict[str, Node] = self._graph._node
+        self._interner = Interner(self._nodes)
         self._search_names: dict[str, str] = {}
         self._sanctions_by_subject: dict[str, set[str]] = {}
+        self._sanctions_by_batch: dict[str, set[str]] = {}
+        self._transformed_by: dict[str, set[tuple[str, str]]] = {}
+        """TRANSFORMED_INTO (input, output) pairs by the company that transformed (``by_id``)."""
         self._commitments_by_promisor: dict[str, set[str]] = {}
         self._case_ids: set[str] = set()
         self._audit_events: list[dict[str, Any]] = []
@@ -189,36 +211,47 @@ class MemoryStore:
             return Recovery(records=self._records)
         with path.open("rb") as journal:
             journal.seek(self._offset)
-            data = journal.read()
-        offset = 0
-        while offset < len(data):
-            newline = data.find(b"\n", offset)
-            if newline < 0:
-                break
-            record = _decode_record(data[offset:newline])
-            if record is None:
-                if data[newline + 1 :].strip():
-                    raise CorruptJournal(
-                        f"{path}: record {self._records + 1} (byte {self._offset + offset}) is "
-                        "damaged and is not the last one; a crash cannot cause that. Restore the "
-                        "data dir from a backup, or move the journal aside and load your bundles "
-                        "again."
-                    )
-                break
-            self._apply(_batch_from_record(record))
-            self._audit_events.extend(record.get("a", ()))
-            self._records += 1
-            offset = newline + 1
-        self._offset += offset
-        if repair and offset < len(data):
-            return self._set_aside_torn_tail(path, data[offset:])
+            tail = self._replay(journal, path)
+        if repair and tail:
+            return self._set_aside_torn_tail(path, tail)
         return Recovery(records=self._records)
+
+    def _replay(self, journal: IO[bytes], path: Path) -> bytes:
+        """Apply the complete records from ``journal``'s position on, advancing ``self._offset``;
+        return the bytes after the last good record (a torn tail, or a record another process
+        is appending right now). Read a chunk at a time: a 1M-company journal is gigabytes."""
+        pending = b""
+        while chunk := journal.read(_READ_CHUNK):
+            data = pending + chunk if pending else chunk
+            offset = 0
+            while (newline := data.find(b"\n", offset)) >= 0:
+                record = _decode_record(data[offset:newline])
+                if record is None:
+                    tail = data[offset:] + journal.read()
+                    if tail[newline + 1 - offset :].strip():
+                        raise CorruptJournal(
+                            f"{path}: record {self._records + 1} (byte {self._offset}) is damaged "
+                            "and is not the last one; a crash cannot cause that. Restore the data "
+                            "dir from a backup, or move the journal aside and load your bundles "
+                            "again."
+                        )
+                    return tail
+                self._apply(_batch_from_record(record))
+                self._audit_events.extend(record.get("a", ()))
+                self._records += 1
+                self._offset += newline + 1 - offset
+                offset = newline + 1
+            pending = data[offset:]
+        return pending
 
     def _reset(self) -> None:
         self._generation += 1
         self._graph.clear()
+        self._interner.clear()
         self._search_names.clear()
         self._sanctions_by_subject.clear()
+        self._sanctions_by_batch.clear()
+        self._transformed_by.clear()
         self._commitments_by_promisor.clear()
         self._case_ids.clear()
         self._audit_events.clear()
@@ -274,13 +307,13 @@ class MemoryStore:
 
     def _write_locked(self, batch: WriteBatch, expect: Mapping[str, int] | None) -> None:
         if expect:
-            nodes = self._graph.nodes
+            nodes = self._nodes
             check_versions(
                 expect,
                 {
-                    i: versioned_as(nodes[i]["obj"])
+                    i: versioned_as(obj)
                     for i in expect
-                    if i in nodes and isinstance(nodes[i]["obj"], (Case, Sanction, Commitment))
+                    if isinstance(obj := nodes.get(i), (Case, Sanction, Commitment))
                 },
             )
         check_batch(batch, self._labels_of_unsynced)
@@ -304,69 +337,80 @@ class MemoryStore:
 
     def _apply(self, batch: WriteBatch) -> None:
         # Loading speed matters here (replay and bulk loads), so this writes networkx's
-        # adjacency dicts directly, exactly as MultiDiGraph.add_node/add_edge would: node
-        # attributes in _node, and one key dict per (u, v) shared by _succ[u][v] and _pred[v][u].
+        # adjacency dicts directly, as DiGraph.add_node/add_edge would, in the layout described
+        # in __init__; every object is first made to share its repeated values (Interner).
         self._generation += 1
         graph = self._graph
-        node_attrs, succ, pred = graph._node, graph._succ, graph._pred
+        nodes, succ, pred = self._nodes, graph._succ, graph._pred
+        share = self._interner.share
         for node in batch.nodes:
-            attrs = node_attrs.get(node.id)
-            if attrs is None:
-                node_attrs[node.id] = {"obj": node}
-                succ[node.id] = {}
-                pred[node.id] = {}
+            old = nodes.get(node.id)
+            if old is None:
+                share(node)
+                nodes[node.id] = node
+                succ[node.id] = NO_LINKS
+                pred[node.id] = NO_LINKS
             else:
-                old: Node = attrs["obj"]
                 if old == node:
                     continue
                 node = merge_node(old, node)
+                object.__setattr__(node, "id", old.id)  # the one id string the dicts hold
+                share(node)
                 if isinstance(old, Sanction):
                     self._unlink_sanction(old)
                 elif isinstance(old, Commitment):
                     self._unlink_commitment(old)
-                attrs["obj"] = node
+                nodes[node.id] = node
             if isinstance(node, (Company, Person)):
-                self._search_names[node.id] = search_text(node)
+                text = search_text(node)
+                # Usually the name itself (simplified Chinese has no case or spaces): keep one.
+                self._search_names[node.id] = node.name if text == node.name else text
             elif isinstance(node, Sanction):
-                graph.add_edge(node.id, node.subject_id, key=_sanctioned_key(node.id), obj=None)
                 self._sanctions_by_subject.setdefault(node.subject_id, set()).add(node.id)
+                if node.batch_id is not None:
+                    self._sanctions_by_batch.setdefault(node.batch_id, set()).add(node.id)
             elif isinstance(node, Commitment):
-                graph.add_edge(node.id, node.promisor_id, key=_committed_key(node.id), obj=None)
                 self._commitments_by_promisor.setdefault(node.promisor_id, set()).add(node.id)
             elif isinstance(node, Case):
                 self._case_ids.add(node.id)
         for link in batch.links:
-            source, target, key = link.source, link.target, link.key
-            keydict = succ[source].get(target)
-            if keydict is None:
-                keydict = {}
-                succ[source][target] = keydict
-                pred[target][source] = keydict
-            data = keydict.get(key)
-            if data is None:
-                keydict[key] = {"obj": link}
-            elif data["obj"] != link:
-                data["obj"] = merge_link(data["obj"], link)
+            share(link)
+            source, target = link.source, link.target
+            out = succ[source]
+            held = out.get(target)
+            if held is None:
+                if out is NO_LINKS:
+                    out = succ[source] = {}
+                into = pred[target]
+                if into is NO_LINKS:
+                    into = pred[target] = {}
+                out[target] = link
+                into[source] = link
+            else:
+                held = with_link(held, link, merge_link)
+                out[target] = held
+                pred[target][source] = held
+            if isinstance(link, TransformedInto) and link.by_id is not None:
+                self._transformed_by.setdefault(link.by_id, set()).add((source, target))
 
     def _unlink_sanction(self, old: Sanction) -> None:
-        self._graph.remove_edge(old.id, old.subject_id, key=_sanctioned_key(old.id))
         self._sanctions_by_subject.get(old.subject_id, set()).discard(old.id)
+        if old.batch_id is not None:
+            self._sanctions_by_batch.get(old.batch_id, set()).discard(old.id)
 
     def _unlink_commitment(self, old: Commitment) -> None:
-        self._graph.remove_edge(old.id, old.promisor_id, key=_committed_key(old.id))
         self._commitments_by_promisor.get(old.promisor_id, set()).discard(old.id)
 
     # -- reader ----------------------------------------------------------------------------
 
     def get(self, node_id: str) -> Node | None:
         self._sync()
-        data = self._graph.nodes.get(node_id)
-        return None if data is None else data["obj"]
+        return self._nodes.get(node_id)
 
     def get_many(self, node_ids: Iterable[str]) -> dict[str, Node]:
         self._sync()
-        nodes = self._graph.nodes
-        return {i: nodes[i]["obj"] for i in node_ids if i in nodes}
+        nodes = self._nodes
+        return {i: nodes[i] for i in node_ids if i in nodes}
 
     def labels_of(self, node_ids: Iterable[str]) -> dict[str, NodeLabel]:
         self._sync()
@@ -377,7 +421,7 @@ class MemoryStore:
         with self._lock:
             cached = self._sorted_ids.get(label)
             if cached is None or cached[0] != self._generation:
-                ids = sorted(i for i, obj in self._graph.nodes(data="obj") if obj.label is label)
+                ids = sorted(i for i, obj in self._nodes.items() if obj.label is label)
                 cached = (self._generation, ids)
                 self._sorted_ids[label] = cached
             ids = cached[1]
@@ -385,8 +429,8 @@ class MemoryStore:
         return ids[start : start + max(limit, 0)]
 
     def _labels_of_unsynced(self, node_ids: Iterable[str]) -> dict[str, NodeLabel]:
-        nodes = self._graph.nodes
-        return {i: nodes[i]["obj"].label for i in node_ids if i in nodes}
+        nodes = self._nodes
+        return {i: nodes[i].label for i in node_ids if i in nodes}
 
     def search(
         self, text: str, kind: EntityKind | None = None, limit: int = 20, offset: int = 0
@@ -396,7 +440,7 @@ class MemoryStore:
         if not needle and not raw:
             return SearchPage(items=[], total=0)
         self._sync()
-        nodes = self._graph.nodes
+        nodes = cast(dict[str, Company | Person], self._nodes)  # the ids _search_names holds
         hits: list[tuple[int, str, str]] = []
         with self._lock:
             for node_id, name in self._search_names.items():
@@ -408,12 +452,16 @@ class MemoryStore:
                     rank = 2
                 else:
                     continue
-                if kind is not None and nodes[node_id]["obj"].kind is not kind:
+                if kind is not None and nodes[node_id].kind is not kind:
                     continue
                 hits.append((rank, name, node_id))
         hits.sort()
-        page = [nodes[node_id]["obj"] for _, _, node_id in hits[offset : offset + limit]]
+        page = [nodes[node_id] for _, _, node_id in hits[offset : offset + limit]]
         return SearchPage(items=page, total=len(hits))
+
+    def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
+        # In process, a call costs no round trip: one neighbourhood per request is the cheapest.
+        return extract_each(self, requests)
 
     def neighbourhood(
         self,
@@ -424,36 +472,36 @@ class MemoryStore:
         as_of: date | None,
     ) -> Subgraph:
         self._sync()
-        graph = self._graph
+        graph, nodes = self._graph, self._nodes
         out_steps = [s for s in steps if s.direction in (Direction.OUT, Direction.BOTH)]
         in_steps = [s for s in steps if s.direction in (Direction.IN, Direction.BOTH)]
         result = Subgraph()
         with self._lock:
-            frontier = [s for s in dict.fromkeys(seeds) if s in graph]
+            frontier = [s for s in dict.fromkeys(seeds) if s in nodes]
             seen = set(frontier)
             for hop in range(hops + 1):
                 next_frontier: list[str] = []
                 for node_id in frontier:
-                    obj = graph.nodes[node_id]["obj"]
+                    obj = nodes[node_id]
                     if isinstance(obj, Sanction):
                         result.sanctions[node_id] = obj
                         continue
-                    if isinstance(obj, (Case, Commitment)):
+                    if isinstance(obj, (Case, Commitment, Product, Batch)):
                         continue
                     result.nodes[node_id] = obj
                     for sanction_id in self._sanctions_by_subject.get(node_id, ()):
-                        result.sanctions[sanction_id] = graph.nodes[sanction_id]["obj"]
+                        result.sanctions[sanction_id] = nodes[sanction_id]  # type: ignore[assignment]
                     for commitment_id in self._commitments_by_promisor.get(node_id, ()):
-                        result.commitments[commitment_id] = graph.nodes[commitment_id]["obj"]
+                        result.commitments[commitment_id] = nodes[commitment_id]  # type: ignore[assignment]
                     if hop == hops:
                         continue
                     if out_steps:
                         self._expand(
-                            graph.succ[node_id], out_steps, as_of, result, seen, next_frontier
+                            graph._succ[node_id], out_steps, as_of, result, seen, next_frontier
                         )
                     if in_steps:
                         self._expand(
-                            graph.pred[node_id], in_steps, as_of, result, seen, next_frontier
+                            graph._pred[node_id], in_steps, as_of, result, seen, next_frontier
                         )
                 frontier = next_frontier
         return result
@@ -467,19 +515,83 @@ class MemoryStore:
         seen: set[str],
         next_frontier: list[str],
     ) -> None:
-        for other, edges in adjacency.items():
-            for data in edges.values():
-                link: Link | None = data["obj"]
-                if link is None:  # SANCTIONED, COMMITTED: they come with their entity
-                    continue
-                if as_of is not None and not link.valid_at(as_of):
-                    continue
-                if not any(step.accepts(link) for step in steps):
-                    continue
-                result.links[link.key] = link
-                if other not in seen:
-                    seen.add(other)
-                    next_frontier.append(other)
+        for other, link in iter_held(adjacency):
+            if as_of is not None and not link.valid_at(as_of):
+                continue
+            if not any(step.accepts(link) for step in steps):
+                continue
+            result.links[link.key] = link
+            if other not in seen:
+                seen.add(other)
+                next_frontier.append(other)
+
+    def supply(
+        self, seeds: Iterable[str], *, direction: Direction, as_of: date | None
+    ) -> SupplyGraph:
+        if direction is Direction.BOTH:
+            raise ValueError("a supply closure is downstream (OUT) or upstream (IN), not both")
+        self._sync()
+        result = SupplyGraph()
+        with self._lock:
+            nodes, succ, pred = self._nodes, self._graph._succ, self._graph._pred
+            frontier: list[str] = []
+            for seed in dict.fromkeys(seeds):
+                obj = nodes.get(seed)
+                if isinstance(obj, Batch):
+                    frontier.append(seed)
+                elif isinstance(obj, Company) and direction is Direction.IN:
+                    # A company stands for the batches shipped to it.
+                    for link in _links_of(pred[seed], Shipped, as_of):
+                        result.links[link.key] = link
+                        frontier.append(link.batch_id)
+            seen = set(frontier)
+            while frontier:
+                batch_id = frontier.pop()
+                batch: Batch = nodes[batch_id]  # type: ignore[assignment]
+                result.batches[batch_id] = batch
+                product = nodes.get(batch.product_id)
+                if isinstance(product, Product):
+                    result.products[product.id] = product
+                for sanction_id in self._sanctions_by_batch.get(batch_id, ()):
+                    result.sanctions[sanction_id] = nodes[sanction_id]  # type: ignore[assignment]
+                for shipped in _links_of(succ[batch_id], Shipped, as_of):
+                    result.links[shipped.key] = shipped
+                if direction is Direction.IN:
+                    for produced in _links_of(pred[batch_id], Produced, as_of):
+                        result.links[produced.key] = produced
+                adjacency = succ[batch_id] if direction is Direction.OUT else pred[batch_id]
+                for step in _links_of(adjacency, TransformedInto, as_of):
+                    result.links[step.key] = step
+                    other = step.target if direction is Direction.OUT else step.source
+                    if other not in seen:
+                        seen.add(other)
+                        frontier.append(other)
+        return result
+
+    def batches_of(
+        self, company_ids: Iterable[str], *, as_of: date | None = None
+    ) -> dict[str, list[Batch]]:
+        self._sync()
+        found: dict[str, list[Batch]] = {}
+        with self._lock:
+            nodes, succ, pred = self._nodes, self._graph._succ, self._graph._pred
+            for company_id in dict.fromkeys(company_ids):
+                held: set[str] = set()
+                if company_id in nodes:
+                    held.update(p.batch_id for p in _links_of(succ[company_id], Produced, as_of))
+                    held.update(s.batch_id for s in _links_of(pred[company_id], Shipped, as_of))
+                    held.update(self._made_by(company_id, as_of))
+                found[company_id] = [nodes[i] for i in sorted(held)]  # type: ignore[misc]
+        return found
+
+    def _made_by(self, company_id: str, as_of: date | None) -> Iterator[str]:
+        """Output batches of the transformations ``company_id`` made (its ``by_id`` links)."""
+        succ = self._graph._succ
+        for source, target in self._transformed_by.get(company_id, ()):
+            for step in _links_of({target: succ[source].get(target, ())}, TransformedInto, as_of):
+                if step.by_id == company_id:
+                    yield target
+                    break
 
     def sanctions(
         self, subject_ids: Iterable[str] | None = None, *, live_at: date | None = None
@@ -489,7 +601,7 @@ class MemoryStore:
             by_subject = self._sanctions_by_subject
             subjects = by_subject if subject_ids is None else subject_ids
             ids = {sid for s in subjects for sid in by_subject.get(s, ())}
-            found = [self._graph.nodes[i]["obj"] for i in ids]
+            found: list[Sanction] = [self._nodes[i] for i in ids]  # type: ignore[misc]
         if live_at is not None:
             found = [record for record in found if may_be_live(record, live_at)]
         return iter(sorted(found, key=lambda s: s.id))
@@ -504,7 +616,7 @@ class MemoryStore:
         subjects = None if subject_ids is None else set(subject_ids)
         self._sync()
         with self._lock:
-            found = [self._graph.nodes[i]["obj"] for i in self._case_ids]
+            found: list[Case] = [self._nodes[i] for i in self._case_ids]  # type: ignore[misc]
         return sorted(
             (
                 c
@@ -516,20 +628,27 @@ class MemoryStore:
             key=lambda c: c.id,
         )
 
+    def footprint(self) -> Footprint:
+        """The bytes per company this process holds for the store, and the ceiling they imply on
+        this machine (:mod:`graph.memory_budget`; ``creditnet stats`` prints it)."""
+        self._sync()
+        with self._lock:
+            companies = sum(1 for obj in self._nodes.values() if obj.label is NodeLabel.COMPANY)
+        return footprint(companies, rss_bytes() - self._rss_at_open, machine_memory_bytes())
+
     def stats(self) -> Stats:
         nodes: dict[str, int] = {label.value: 0 for label in NodeLabel}
         links: dict[str, int] = {kind.value: 0 for kind in LinkType}
         self._sync()
         with self._lock:
-            for _, obj in self._graph.nodes(data="obj"):
+            for obj in self._nodes.values():
                 nodes[obj.label.value] += 1
-            for _, _, key, obj in self._graph.edges(keys=True, data="obj"):
-                if obj is not None:
-                    links[obj.type.value] += 1
-                elif key.startswith(_COMMITTED_PREFIX):
-                    links[LinkType.COMMITTED.value] += 1
-                else:
-                    links[LinkType.SANCTIONED.value] += 1
+            for adjacency in self._graph._succ.values():
+                for _, link in iter_held(adjacency):
+                    links[link.type.value] += 1
+            # Implied by the records themselves (see __init__), one each.
+            links[LinkType.SANCTIONED.value] = sum(map(len, self._sanctions_by_subject.values()))
+            links[LinkType.COMMITTED.value] = sum(map(len, self._commitments_by_promisor.values()))
         return Stats(nodes=nodes, links=links)
 
     def scan(
@@ -541,14 +660,14 @@ class MemoryStore:
         node_labels, link_types = scan_kinds(labels)
         self._sync()
         with self._lock:
-            ids = sorted(self._graph.nodes)
+            ids = sorted(self._nodes)
         for offset in range(0, len(ids), batch_size):
             with self._lock:
-                nodes = self._graph.nodes
+                nodes = self._nodes
                 batch: list[Node | Link] = [
                     obj
                     for i in ids[offset : offset + batch_size]
-                    if i in nodes and (obj := nodes[i]["obj"]).label in node_labels
+                    if (obj := nodes.get(i)) is not None and obj.label in node_labels
                 ]
             if batch:
                 yield batch
@@ -557,13 +676,12 @@ class MemoryStore:
         for offset in range(0, len(ids), batch_size):
             links: list[Node | Link] = []
             with self._lock:
-                succ = self._graph.succ
+                succ = self._graph._succ
                 for source in ids[offset : offset + batch_size]:
                     found: list[Link] = [
-                        data["obj"]
-                        for edges in succ.get(source, {}).values()
-                        for data in edges.values()
-                        if data["obj"] is not None and data["obj"].type in link_types
+                        link
+                        for _, link in iter_held(succ.get(source, {}))
+                        if link.type in link_types
                     ]
                     found.sort(key=lambda link: link.key)
                     links.extend(found)
@@ -573,9 +691,9 @@ class MemoryStore:
     def all_links(self) -> Iterator[Link]:
         """Every link, in no particular order (the generator and tests use it)."""
         self._sync()
-        for _, _, obj in self._graph.edges(data="obj"):
-            if obj is not None:
-                yield obj
+        for adjacency in list(self._graph._succ.values()):
+            for _, link in iter_held(adjacency):
+                yield link
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -628,15 +746,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
-def _sanctioned_key(sanction_id: str) -> str:
-    return f"SANCTIONED|{sanction_id}"
+_L = TypeVar("_L", Produced, Shipped, TransformedInto)
 
 
-_COMMITTED_PREFIX = "COMMITTED|"
-
-
-def _committed_key(commitment_id: str) -> str:
-    return f"{_COMMITTED_PREFIX}{commitment_id}"
+def _links_of(adjacency: Any, kind: type[_L], as_of: date | None) -> Iterator[_L]:
+    """The links of class ``kind`` in one node's adjacency (succ or pred), valid at ``as_of``."""
+    for held in adjacency.values():
+        for link in held_links(held):
+            if isinstance(link, kind) and (as_of is None or link.date <= as_of):
+                yield link
 
 
 def _encode_record(batch: WriteBatch) -> bytes:
