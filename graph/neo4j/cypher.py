@@ -18,6 +18,12 @@ SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE INDEX creditnet_case_subject IF NOT EXISTS FOR (n:Case) ON (n.subject_id)",
     "CREATE INDEX creditnet_commitment_promisor IF NOT EXISTS FOR (n:Commitment) "
     "ON (n.promisor_id)",
+    "CREATE CONSTRAINT creditnet_product_id IF NOT EXISTS FOR (n:Product) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT creditnet_batch_id IF NOT EXISTS FOR (n:Batch) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX creditnet_sanction_batch IF NOT EXISTS FOR (n:Sanction) ON (n.batch_id)",
+    # Company.batches finds the transformations a company made by their by_id.
+    "CREATE INDEX creditnet_transformed_by IF NOT EXISTS FOR ()-[r:TRANSFORMED_INTO]-() "
+    "ON (r.by_id)",
 )
 
 # Earlier schemas indexed the links' natural keys. The planner then answered the link MERGE with
@@ -76,6 +82,25 @@ RETURN count(n) AS written
 """
 
 
+def _create_node(labels: LiteralString) -> LiteralString:
+    """CREATE of nodes whose ids the writing transaction found absent: no index lookup and no
+    MERGE lock per row (a concurrent creator still meets the unique constraint)."""
+    return f"""
+UNWIND $rows AS props
+CREATE (n:Node:{labels})
+SET n = props
+RETURN count(n) AS written
+"""
+
+
+# The labels whose nodes imply no link (sanction records and commitments always MERGE theirs).
+CREATE_NODES: Final[dict[NodeLabel, LiteralString]] = {
+    NodeLabel.COMPANY: _create_node("Company:Entity"),
+    NodeLabel.PERSON: _create_node("Person:Entity"),
+    NodeLabel.ADDRESS: _create_node("Address"),
+    NodeLabel.CASE: _create_node("Case"),
+}
+
 # One statement per label, so that the label is part of the constant text.
 UPSERT_NODES: Final[dict[NodeLabel, LiteralString]] = {
     NodeLabel.COMPANY: _upsert_node("Company:Entity"),
@@ -98,6 +123,8 @@ MERGE (s)-[:SANCTIONED]->(subject)
 RETURN count(s) AS written
 """,
     NodeLabel.CASE: _upsert_node("Case"),
+    NodeLabel.PRODUCT: _upsert_node("Product"),
+    NodeLabel.BATCH: _upsert_node("Batch"),
     # COMMITTED is implied by promisor_id as SANCTIONED is by subject_id.
     NodeLabel.COMMITMENT: """
 UNWIND $rows AS row
@@ -182,6 +209,9 @@ UPSERT_LINKS: Final[dict[LinkType, LiteralString]] = {
     LinkType.OWNS: _upsert_link("OWNS"),
     LinkType.OFFICER_OF: _upsert_link("OFFICER_OF"),
     LinkType.REGISTERED_AT: _upsert_link("REGISTERED_AT"),
+    LinkType.PRODUCED: _upsert_link("PRODUCED"),
+    LinkType.SHIPPED: _upsert_link("SHIPPED"),
+    LinkType.TRANSFORMED_INTO: _upsert_link("TRANSFORMED_INTO"),
 }
 
 # The as-of filter on a relationship r: start <= as_of < end, missing bounds open.
@@ -253,6 +283,130 @@ def expand(step_matches: list[LiteralString], *, first: bool) -> LiteralString:
     )
 
 
+def traverse(step_matches: list[LiteralString], *, first: bool) -> LiteralString:
+    """One hop of an extraction (:meth:`Neo4jStore.extract`) from the ids in ``$frontier``:
+    per node expanded, the links followed as ``[other id, live, link element id, type, source,
+    target, link properties, other node's data]``.
+
+    Each link comes with the data of the node reached (and the first hop with each seed's), so
+    that the fetch of what is kept is only needed for what a pruned walk did not return.
+
+    ``live`` says whether the node reached has a record that may be live at ``$live_at`` (false
+    when no ``$live_at`` is given: nothing is pruned then, and nothing is looked up). Unless
+    ``$keep_all``, a link is only returned when that node is live or already ``$seen``: on the
+    last hop of a pruned extraction nothing else can lead to a live record, so a supernode's
+    clean neighbours never leave the server. The first hop takes only seeds with one of
+    ``$seed_labels`` (null: any), and returns every seed taken, with or without links.
+    """
+    body: LiteralString = "\n    UNION ALL\n    ".join(step_matches)
+    seeds: LiteralString = (
+        "WHERE $seed_labels IS NULL OR any(l IN labels(n) WHERE l IN $seed_labels)\n"
+        if first
+        else ""
+    )
+    return (
+        "UNWIND $frontier AS id\n"
+        "MATCH (n:Node {id: id})\n" + seeds + "RETURN n.id AS seed, COLLECT {\n"
+        "  CALL (n) {\n    " + body + "\n  }\n"
+        "  WITH r, m, CASE WHEN $live_at IS NULL THEN false ELSE "
+        "EXISTS { MATCH (s:Sanction)-[:SANCTIONED]->(m) WHERE " + _LIVE + " } END AS live\n"
+        "  WHERE $keep_all OR live OR m.id IN $seen\n"
+        "  RETURN [m.id, live, elementId(r), type(r), startNode(r).id, endNode(r).id, "
+        "properties(r), " + _data("m") + "]\n"
+        "} AS links" + (", " + _data("n") + " AS data" if first else "")
+    )
+
+
+def _data(node: LiteralString) -> LiteralString:
+    """A node's label, properties, records and commitments as one map (:func:`_add_node`)."""
+    return (
+        "{label: [l IN labels(" + node + ") WHERE l IN $labels][0], "
+        "props: properties(" + node + "), "
+        "sanctions: COLLECT { MATCH (s:Sanction)-[:SANCTIONED]->(" + node + ") "
+        "RETURN properties(s) }, "
+        "commitments: COLLECT { MATCH (k:Commitment)-[:COMMITTED]->(" + node + ") "
+        "RETURN properties(k) }}"
+    )
+
+
+def live_walks(steps: list[tuple[LinkType, int]], hops: int, direction: Direction) -> LiteralString:
+    """A one-way (OUT or IN) extraction pruned to live records, in one statement.
+
+    The live nodes within ``hops`` of the seeds come from a var-length match that returns
+    distinct ends, which Neo4j answers with a pruning breadth-first expand (no path
+    enumeration). The links returned are every link on a walk from a seed to a live node, and
+    possibly more: the caller replays the traversal over them from the seeds
+    (:func:`graph.extraction.traversals`) and keeps what a hop-by-hop extraction keeps (every
+    node on a walk from a seed to a live node reaches it, so all the walk's links are here).
+    Going down (OUT), they are collected by walking up from the live nodes, where holdings are
+    few, so that a holder of thousands of stakes is never enumerated; going up (IN), from the
+    seeds, whose owners are few. ``steps`` pairs each step's link type with its index in the
+    ``$roles_<i>`` and ``$stated_<i>`` parameters.
+    """
+    types: LiteralString = "|".join(dict.fromkeys(_LINK_TYPES[link] for link, _ in steps))
+    accepted: LiteralString = " OR ".join(
+        f"(type(r) = '{_LINK_TYPES[link]}' AND ($roles_{i} IS NULL OR r.role IN $roles_{i}) "
+        f"AND coalesce(r.indirect, false) = $stated_{i})"
+        for link, i in steps
+    )
+    left, right = ("-", "->") if direction is Direction.OUT else ("<-", "-")
+    where: LiteralString = f"WHERE all(r IN rs WHERE {_IN_FORCE} AND ({accepted}))"
+    walk: LiteralString = f"{left}[rs:{types}*1..{hops}]{right}"
+    links: LiteralString = (
+        "UNWIND live AS m\n  MATCH (x)" + walk + "(m)\n"
+        if direction is Direction.OUT
+        else "UNWIND seeds AS n\n  MATCH (n)" + walk + "(m)\n"
+    )
+    return (
+        "UNWIND $frontier AS id\n"
+        "MATCH (n:Node {id: id})\n"
+        "WHERE $seed_labels IS NULL OR any(l IN labels(n) WHERE l IN $seed_labels)\n"
+        "WITH collect(n) AS seeds\n"
+        "CALL (seeds) {\n"
+        "  UNWIND seeds AS n\n"
+        "  MATCH (n)" + walk + "(m)\n  " + where + "\n"
+        "  WITH DISTINCT m\n"
+        "  WHERE EXISTS { MATCH (s:Sanction)-[:SANCTIONED]->(m) WHERE " + _LIVE + " }\n"
+        "  RETURN collect(m) AS live\n"
+        "}\n"
+        "CALL (seeds, live) {\n"
+        "  " + links + "  " + where + "\n"
+        "  UNWIND rs AS r\n"
+        "  WITH DISTINCT r\n"
+        "  RETURN collect({type: type(r), source: startNode(r).id, target: endNode(r).id, "
+        "props: properties(r), element: elementId(r)}) AS links, "
+        "collect(DISTINCT startNode(r)) + collect(DISTINCT endNode(r)) AS ends\n"
+        "}\n"
+        "CALL (seeds, live, ends) {\n"
+        "  UNWIND seeds + live + ends AS v\n"
+        "  WITH DISTINCT v\n"
+        "  RETURN collect(" + _data("v") + ") AS nodes\n"
+        "}\n"
+        "RETURN [n IN seeds | n.id] AS seeds, [m IN live | m.id] AS live, links, nodes"
+    )
+
+
+# The nodes (with their records) and the links an extraction kept, in one round trip; links by
+# element id, which the store seeks directly.
+FETCH_EXTRACTED: Final = """
+CALL () {
+  UNWIND $ids AS id
+  MATCH (n:Node {id: id})
+  RETURN collect({label: [l IN labels(n) WHERE l IN $labels][0], props: properties(n),
+    sanctions: COLLECT { MATCH (s:Sanction)-[:SANCTIONED]->(n) RETURN properties(s) },
+    commitments: COLLECT { MATCH (k:Commitment)-[:COMMITTED]->(n) RETURN properties(k) }})
+    AS nodes
+}
+CALL () {
+  UNWIND $elements AS element
+  MATCH ()-[r]->() WHERE elementId(r) = element
+  RETURN collect({element: element, type: type(r), source: startNode(r).id,
+    target: endNode(r).id, props: properties(r)}) AS links
+}
+RETURN nodes, links
+"""
+
+
 NODES_WITH_SANCTIONS: Final = """
 UNWIND $ids AS id
 MATCH (n:Node {id: id})
@@ -308,6 +462,8 @@ COUNT_LABEL: Final[dict[NodeLabel, LiteralString]] = {
     NodeLabel.SANCTION: "MATCH (n:Sanction) RETURN count(n) AS n",
     NodeLabel.CASE: "MATCH (n:Case) RETURN count(n) AS n",
     NodeLabel.COMMITMENT: "MATCH (n:Commitment) RETURN count(n) AS n",
+    NodeLabel.PRODUCT: "MATCH (n:Product) RETURN count(n) AS n",
+    NodeLabel.BATCH: "MATCH (n:Batch) RETURN count(n) AS n",
 }
 COUNT_TYPE: Final[dict[LinkType, LiteralString]] = {
     LinkType.OWNS: "MATCH ()-[r:OWNS]->() RETURN count(r) AS n",
@@ -315,6 +471,9 @@ COUNT_TYPE: Final[dict[LinkType, LiteralString]] = {
     LinkType.REGISTERED_AT: "MATCH ()-[r:REGISTERED_AT]->() RETURN count(r) AS n",
     LinkType.SANCTIONED: "MATCH ()-[r:SANCTIONED]->() RETURN count(r) AS n",
     LinkType.COMMITTED: "MATCH ()-[r:COMMITTED]->() RETURN count(r) AS n",
+    LinkType.PRODUCED: "MATCH ()-[r:PRODUCED]->() RETURN count(r) AS n",
+    LinkType.SHIPPED: "MATCH ()-[r:SHIPPED]->() RETURN count(r) AS n",
+    LinkType.TRANSFORMED_INTO: "MATCH ()-[r:TRANSFORMED_INTO]->() RETURN count(r) AS n",
 }
 
 # Keyset pages over the unique id index (never SKIP, which rereads every earlier row).
@@ -329,6 +488,85 @@ WITH n ORDER BY n.id LIMIT $batch
 OPTIONAL MATCH (n)-[r]->(m:Node) WHERE type(r) IN $types
 RETURN n.id AS source, type(r) AS type, m.id AS target, properties(r) AS props
 """
+
+# -- supply closures (graph.store.GraphReader.supply) ----------------------------------------
+# One statement per closure. The closure is a var-length expand whose end nodes alone are kept
+# (DISTINCT), which the planner runs as a pruning breadth-first expand: each batch is visited
+# once, so the cost is linear in the closure, not in the number of paths through a DAG.
+_DATED: Final = "($as_of IS NULL OR r.date <= $as_of)"
+SUPPLY_DOWN: Final = (
+    """
+UNWIND $seeds AS id
+MATCH (s:Node {id: id}) WHERE s:Batch
+MATCH (s)-[ts:TRANSFORMED_INTO*0..]->(b:Batch)
+WHERE all(t IN ts WHERE $as_of IS NULL OR t.date <= $as_of)
+WITH DISTINCT b
+RETURN properties(b) AS batch,
+       COLLECT { MATCH (p:Node {id: b.product_id}) WHERE p:Product RETURN properties(p) }
+         AS product,
+       COLLECT { MATCH (s:Sanction) WHERE s.batch_id = b.id RETURN properties(s) } AS sanctions,
+       COLLECT { MATCH (b)-[r:SHIPPED|TRANSFORMED_INTO]->(m:Batch|Company) WHERE """
+    + _DATED
+    + """
+                 RETURN {type: type(r), source: b.id, target: m.id, props: properties(r)} AS link }
+         AS links
+"""
+)
+
+SUPPLY_UP: Final = (
+    """
+UNWIND $seeds AS id
+MATCH (s:Node {id: id}) WHERE s:Batch OR s:Company
+CALL (s) {
+  MATCH (s) WHERE s:Batch RETURN s AS start
+  UNION
+  MATCH (s)<-[r:SHIPPED]-(x:Batch) WHERE s:Company AND """
+    + _DATED
+    + """ RETURN x AS start
+}
+WITH DISTINCT start
+MATCH (start)<-[ts:TRANSFORMED_INTO*0..]-(b:Batch)
+WHERE all(t IN ts WHERE $as_of IS NULL OR t.date <= $as_of)
+WITH DISTINCT b
+RETURN properties(b) AS batch,
+       COLLECT { MATCH (p:Node {id: b.product_id}) WHERE p:Product RETURN properties(p) }
+         AS product,
+       COLLECT { MATCH (s:Sanction) WHERE s.batch_id = b.id RETURN properties(s) } AS sanctions,
+       COLLECT { MATCH (b)-[r:SHIPPED]->(m:Company) WHERE """
+    + _DATED
+    + """
+                 RETURN {type: type(r), source: b.id, target: m.id, props: properties(r)} AS link
+                 UNION ALL
+                 MATCH (b)<-[r:PRODUCED|TRANSFORMED_INTO]-(m:Company|Batch) WHERE """
+    + _DATED
+    + """
+                 RETURN {type: type(r), source: m.id, target: b.id, props: properties(r)} AS link }
+         AS links
+"""
+)
+
+# Batches a company held: produced, received, or made by a transformation (by_id).
+BATCHES_OF: Final = (
+    """
+UNWIND $ids AS id
+MATCH (c:Node {id: id}) WHERE c:Company
+CALL (c) {
+  MATCH (c)-[r:PRODUCED]->(b:Batch) WHERE """
+    + _DATED
+    + """ RETURN b
+  UNION
+  MATCH (c)<-[r:SHIPPED]-(b:Batch) WHERE """
+    + _DATED
+    + """ RETURN b
+  UNION
+  MATCH ()-[r:TRANSFORMED_INTO]->(b:Batch) WHERE r.by_id = c.id AND """
+    + _DATED
+    + """ RETURN b
+}
+RETURN c.id AS company, properties(b) AS batch
+ORDER BY company, b.id
+"""
+)
 
 CLEAR: Final = "MATCH (n:Node) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
 PING: Final = "RETURN 1 AS ok"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, LiteralString
@@ -19,31 +20,39 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUn
 
 from graph.codec import link_from_props, link_props, node_from_props, node_props
 from graph.errors import BackendUnavailable, InvalidInput
+from graph.extraction import Extraction, leading_to_live, traversals
 from graph.model import (
     SEARCH_FORM_VERSION,
     Address,
+    Batch,
     Case,
     CaseKind,
     CaseStatus,
     Commitment,
     Company,
+    Direction,
     EntityKind,
     Link,
     LinkType,
     Node,
     NodeLabel,
+    Officer,
+    Ownership,
     Person,
+    Product,
+    Registration,
     Sanction,
     normalize_search_text,
     search_text,
 )
-from graph.neo4j import cypher
+from graph.neo4j import cypher, forward
 from graph.store import (
     SCAN_BATCH,
     SearchPage,
     Stats,
     Step,
     Subgraph,
+    SupplyGraph,
     WriteBatch,
     WriteResult,
     scan_ids,
@@ -190,7 +199,7 @@ class Neo4jStore:
             for event in batch.audit
         ]
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
+        def work(tx: neo4j.ManagedTransaction, create: bool) -> None:
             if expect:
                 # Cases and sanction records are locked and read in one order (by id) so that
                 # two decisions on one record queue up instead of deadlocking.
@@ -204,17 +213,38 @@ class Neo4jStore:
                     for r in tx.run(statement, ids=[node_id]):
                         stored[r["id"]] = r["version"]
                 check_versions(expect, stored)
-            check_batch(batch, lambda ids: self._labels_in(tx, ids))
+            asked: set[str] = set()
+            stored_labels: dict[str, NodeLabel] = {}
+
+            def labels_of(ids: Iterable[str]) -> dict[str, NodeLabel]:
+                wanted = list(ids)
+                asked.update(wanted)
+                found = self._labels_in(tx, wanted)
+                stored_labels.update(found)
+                return found
+
+            check_batch(batch, labels_of)
             # Sanctions after entities, so that their subjects exist.
             for label in (
                 NodeLabel.COMPANY,
                 NodeLabel.PERSON,
                 NodeLabel.ADDRESS,
+                NodeLabel.PRODUCT,
+                NodeLabel.BATCH,
                 NodeLabel.SANCTION,
                 NodeLabel.COMMITMENT,
                 NodeLabel.CASE,
             ):
-                for chunk in _chunks(nodes_by_label.get(label, [])):
+                rows = nodes_by_label.get(label, [])
+                create_rows = cypher.CREATE_NODES.get(label) if create else None
+                if create_rows is not None and rows:
+                    # Ids this transaction saw absent are created without a MERGE (no lookup,
+                    # no merge lock); the rest (reloads, repeats in the batch) are merged.
+                    fresh, rows = _split_new(rows, asked, stored_labels)
+                    for chunk in _chunks(fresh):
+                        written = tx.run(create_rows, rows=chunk).single(strict=True)
+                        _expect(written["written"], len(chunk), label.value)
+                for chunk in _chunks(rows):
                     written = tx.run(cypher.UPSERT_NODES[label], rows=chunk).single(strict=True)
                     _expect(written["written"], len(chunk), label.value)
             for link_type, rows in links_by_type.items():
@@ -225,7 +255,12 @@ class Neo4jStore:
                 tx.run(cypher.CREATE_AUDIT_EVENTS, events=audit_rows).consume()
 
         try:
-            self._write(work)
+            try:
+                self._write(lambda tx: work(tx, create=True))
+            except ConstraintError:
+                # Another writer created one of the "new" ids meanwhile: this batch rolled back
+                # whole, and is merged row by row instead.
+                self._write(lambda tx: work(tx, create=False))
         except ConstraintError as exc:
             raise InvalidInput(f"Neo4j refused the batch: {exc.message}") from exc
         except Neo4jError as exc:
@@ -370,6 +405,176 @@ class Neo4jStore:
         subgraph = self._read(work)
         return subgraph
 
+    def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
+        # One read transaction for all. The walks bring the data of what they return; then one
+        # fetch of what is kept and still missing (seeds of a request without steps), if any.
+        def work(tx: neo4j.ManagedTransaction) -> list[Subgraph]:
+            got = _Fetched()
+            walked = [self._walk(tx, request, got) for request in requests]
+            ids = sorted({i for nodes, _, _ in walked for i in nodes} - got.labels.keys())
+            elements = sorted({e for _, links, _ in walked for e in links} - got.links.keys())
+            for offset in range(0, max(len(ids), len(elements)), _CHUNK):
+                record = tx.run(
+                    cypher.FETCH_EXTRACTED,
+                    ids=ids[offset : offset + _CHUNK],
+                    elements=elements[offset : offset + _CHUNK],
+                    labels=_LABELS,
+                ).single(strict=True)
+                for row in record["nodes"]:
+                    got.node(row)
+                for row in record["links"]:
+                    got.links[row["element"]] = link_from_props(
+                        row["type"], row["source"], row["target"], row["props"]
+                    )
+            fetched, labels_of, links = got.subgraph, got.labels, got.links
+            records: dict[str, list[Sanction]] = defaultdict(list)
+            for sanction in fetched.sanctions.values():
+                records[sanction.subject_id].append(sanction)
+            promised: dict[str, list[Commitment]] = defaultdict(list)
+            for commitment in fetched.commitments.values():
+                promised[commitment.promisor_id].append(commitment)
+            results = []
+            for nodes, kept_links, wanted in walked:
+                result = Subgraph()
+                for node_id in nodes:
+                    node = fetched.nodes.get(node_id)
+                    if node is None or (
+                        wanted is not None and NodeLabel(labels_of[node_id]) not in wanted
+                    ):
+                        continue
+                    result.nodes[node_id] = node
+                    result.sanctions.update((s.id, s) for s in records.get(node_id, ()))
+                    result.commitments.update((c.id, c) for c in promised.get(node_id, ()))
+                for element in kept_links:
+                    link = links[element]
+                    result.links[link.key] = link
+                results.append(result)
+            return results
+
+        results: list[Subgraph] = self._read(work)
+        return results
+
+    def live_records(self, day: date) -> tuple[list[Sanction], dict[str, str]]:
+        """Forward materialisation's first read (graph/rules/forward.py, graph/neo4j/forward.py)."""
+        return forward.live_records(self._read, day)
+
+    def walk_links(
+        self, walks: Sequence[forward.LinkWalk], as_of: date
+    ) -> list[forward.WalkedLinks]:
+        """Forward materialisation's walks, links and labels only (graph/neo4j/forward.py)."""
+        return forward.walk_links(self._read, walks, as_of)
+
+    @staticmethod
+    def _walk(
+        tx: neo4j.ManagedTransaction, request: Extraction, got: _Fetched
+    ) -> tuple[list[str], list[str], frozenset[NodeLabel] | None]:
+        """The ids of the nodes ``request`` keeps, the element ids of its links, and the labels
+        its seeds must still be checked for (when no traversal query checked them)."""
+        matches: list[LiteralString] = []
+        params: dict[str, Any] = {
+            "labels": _LABELS,
+            "as_of": request.as_of,
+            "live_at": request.live_at,
+            "seed_labels": None
+            if request.seed_labels is None
+            else sorted(label.value for label in request.seed_labels),
+        }
+        for index, step in enumerate(request.steps):
+            matches.append(cypher.expand_step(step.link, step.direction, index))
+            params[f"roles_{index}"] = (
+                None if step.roles is None else sorted(r.value for r in step.roles)
+            )
+            params[f"stated_{index}"] = step.stated
+        frontier = list(dict.fromkeys(request.seeds))
+        if not matches or request.hops < 1:
+            # Nothing to follow: the seeds alone (of the labels asked for, checked on fetch).
+            return frontier, [], request.seed_labels
+        hops = request.hops
+        directions = {step.direction for step in request.steps}
+        if request.live_at is not None and hops > 1 and len(directions) == 1:
+            (direction,) = directions
+            if direction is not Direction.BOTH:
+                return Neo4jStore._walk_one_way(tx, request, direction, params, got)
+        seeds: list[str] = []
+        seen: set[str] = set()
+        followed: list[tuple[str, str, str]] = []
+        live: set[str] = set()
+        for hop in range(hops):
+            if not frontier:
+                break
+            query = cypher.traverse(matches, first=hop == 0)
+            keep_all = request.live_at is None or hop < hops - 1
+            reached: list[str] = []
+            for chunk in _chunks(frontier):
+                for record in tx.run(
+                    query,
+                    frontier=chunk,
+                    keep_all=keep_all,
+                    seen=[] if keep_all else sorted(seen | set(chunk)),
+                    **params,
+                ):
+                    node = record["seed"]
+                    if hop == 0:
+                        seeds.append(node)
+                        seen.add(node)
+                        got.node(record["data"])
+                    for other, is_live, element, kind, source, target, props, data in record[
+                        "links"
+                    ]:
+                        if element not in got.links:
+                            got.links[element] = link_from_props(kind, source, target, props)
+                            got.node(data)
+                        followed.append((node, other, element))
+                        if is_live:
+                            live.add(other)
+                        if other not in seen:
+                            seen.add(other)
+                            reached.append(other)
+            frontier = reached
+        if request.live_at is None:
+            kept = seen
+        else:
+            kept = leading_to_live(followed, live.__contains__)
+            kept.update(seeds)
+        return sorted(kept), [e for _, other, e in followed if other in kept], None
+
+    @staticmethod
+    def _walk_one_way(
+        tx: neo4j.ManagedTransaction,
+        request: Extraction,
+        direction: Direction,
+        params: dict[str, Any],
+        got: _Fetched,
+    ) -> tuple[list[str], list[str], frozenset[NodeLabel] | None]:
+        """:meth:`_walk` of a pruned one-way extraction in one statement instead of a round
+        trip per hop: a holder of thousands of stakes is walked on the server, and only what
+        leads to live records comes back (:func:`cypher.live_walks`)."""
+        query = cypher.live_walks(
+            [(step.link, index) for index, step in enumerate(request.steps)],
+            request.hops,
+            direction,
+        )
+        frontier = list(dict.fromkeys(request.seeds))
+        seeds: list[str] = []
+        live: set[str] = set()
+        elements: dict[str, str] = {}
+        links: list[Link] = []
+        for chunk in _chunks(frontier):
+            record = tx.run(query, frontier=chunk, **params).single(strict=True)
+            seeds += record["seeds"]
+            live.update(record["live"])
+            for row in record["links"]:
+                link = link_from_props(row["type"], row["source"], row["target"], row["props"])
+                elements[link.key] = row["element"]
+                got.links[row["element"]] = link
+                links.append(link)
+            for row in record["nodes"]:
+                got.node(row)
+        followed = traversals(links, seeds, request.steps, request.hops)
+        kept = leading_to_live(followed, live.__contains__)
+        kept.update(seeds)
+        return sorted(kept), [elements[link.key] for _, m, link in followed if m in kept], None
+
     def _only_nodes(self, tx: neo4j.ManagedTransaction, ids: list[str]) -> Subgraph:
         result = Subgraph()
         self._load_nodes(tx, ids, result)
@@ -386,6 +591,55 @@ class Neo4jStore:
                     record["sanctions"],
                     record["commitments"],
                 )
+
+    def supply(
+        self, seeds: Iterable[str], *, direction: Direction, as_of: date | None
+    ) -> SupplyGraph:
+        if direction is Direction.BOTH:
+            raise ValueError("a supply closure is downstream (OUT) or upstream (IN), not both")
+        start = list(dict.fromkeys(seeds))
+        query = cypher.SUPPLY_DOWN if direction is Direction.OUT else cypher.SUPPLY_UP
+
+        def work(tx: neo4j.ManagedTransaction) -> SupplyGraph:
+            result = SupplyGraph()
+            for record in tx.run(query, seeds=start, as_of=as_of):
+                batch = node_from_props(NodeLabel.BATCH, record["batch"])
+                assert isinstance(batch, Batch)
+                result.batches[batch.id] = batch
+                for props in record["product"]:
+                    product = node_from_props(NodeLabel.PRODUCT, props)
+                    assert isinstance(product, Product)
+                    result.products[product.id] = product
+                for props in record["sanctions"]:
+                    sanction = node_from_props(NodeLabel.SANCTION, props)
+                    assert isinstance(sanction, Sanction)
+                    result.sanctions[sanction.id] = sanction
+                for row in record["links"]:
+                    link = link_from_props(row["type"], row["source"], row["target"], row["props"])
+                    assert not isinstance(link, (Ownership, Officer, Registration))
+                    result.links[link.key] = link
+            return result
+
+        # One statement: the whole closure in one round trip, never a loop of hops.
+        supply: SupplyGraph = self._read(work)
+        return supply
+
+    def batches_of(
+        self, company_ids: Iterable[str], *, as_of: date | None = None
+    ) -> dict[str, list[Batch]]:
+        ids = list(dict.fromkeys(company_ids))
+        found: dict[str, list[Batch]] = {i: [] for i in ids}
+        if not ids:
+            return found
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            for record in tx.run(cypher.BATCHES_OF, ids=ids, as_of=as_of):
+                batch = node_from_props(NodeLabel.BATCH, record["batch"])
+                assert isinstance(batch, Batch)
+                found[record["company"]].append(batch)
+
+        self._read(work)
+        return found
 
     def sanctions(
         self, subject_ids: Iterable[str] | None = None, *, live_at: date | None = None
@@ -520,6 +774,24 @@ class Neo4jStore:
         self.close()
 
 
+class _Fetched:
+    """What the walks of one :meth:`Neo4jStore.extract` brought back, shared by its requests:
+    nodes (with their records) and links by element id."""
+
+    def __init__(self) -> None:
+        self.subgraph = Subgraph()
+        self.labels: dict[str, str] = {}
+        self.links: dict[str, Link] = {}
+
+    def node(self, row: dict[str, Any]) -> None:
+        node_id = row["props"]["id"]
+        if node_id not in self.labels:
+            self.labels[node_id] = row["label"]
+            _add_node(
+                self.subgraph, row["label"], row["props"], row["sanctions"], row["commitments"]
+            )
+
+
 _KIND_LABEL = {
     EntityKind.COMPANY: NodeLabel.COMPANY.value,
     EntityKind.PERSON: NodeLabel.PERSON.value,
@@ -540,7 +812,7 @@ def _add_node(
     if isinstance(node, Sanction):
         result.sanctions[node.id] = node
         return
-    if isinstance(node, (Case, Commitment)):
+    if isinstance(node, (Case, Commitment, Product, Batch)):
         return
     assert isinstance(node, (Company, Person, Address))
     result.nodes[node.id] = node
@@ -552,6 +824,24 @@ def _add_node(
         commitment = node_from_props(NodeLabel.COMMITMENT, record)
         assert isinstance(commitment, Commitment)
         result.commitments[commitment.id] = commitment
+
+
+def _split_new(
+    rows: list[dict[str, Any]], asked: set[str], stored: Mapping[str, NodeLabel]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows of ids looked up and found absent (their property maps, ``id`` included), and the
+    others: ids the store has, ids not looked up, and second rows of one id."""
+    fresh: list[dict[str, Any]] = []
+    merged: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for row in rows:
+        node_id = row["id"]
+        if node_id in asked and node_id not in stored and node_id not in taken:
+            taken.add(node_id)
+            fresh.append(row["props"])
+        else:
+            merged.append(row)
+    return fresh, merged
 
 
 def _chunks(rows: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
