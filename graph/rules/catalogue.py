@@ -28,12 +28,14 @@ __all__ = [
     "NAME_PATTERN",
     "Catalogue",
     "IncentiveRef",
+    "LegalBasis",
     "ListEntry",
     "ListName",
     "ListRef",
     "MeasureEntry",
     "MeasureKind",
     "MeasureName",
+    "NoticeRef",
     "Points",
     "RestrictionRef",
     "RulesModel",
@@ -127,6 +129,30 @@ def _incentive_measure(value: str, info: ValidationInfo) -> str:
 
 IncentiveRef = Annotated[str, AfterValidator(_incentive_measure)]
 """A measure an incentive rule grants: one of the catalogue's, of kind incentive."""
+
+
+def _notice_measure(value: str, info: ValidationInfo) -> str:
+    return _measure_of_kind(value, info, MeasureKind.NOTICE, "a supply reach gives")
+
+
+NoticeRef = Annotated[str, AfterValidator(_notice_measure)]
+"""A measure a supply reach gives: one of the catalogue's, of kind notice."""
+
+LEGAL_BASIS_SEPARATOR: Final = "；"
+"""Joins a list of citations into one legal basis text (a Chinese full-width semicolon)."""
+
+
+def _legal_basis(value: object) -> object:
+    # A list of citations reads better in YAML than one long line; it is one text downstream.
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return LEGAL_BASIS_SEPARATOR.join(item.strip() for item in value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+LegalBasis = Annotated[str, BeforeValidator(_legal_basis), Field(min_length=1)]
+"""The legal basis of one measure: a citation, or a list of them joined with "；"."""
 
 
 def _weight(value: object) -> object:

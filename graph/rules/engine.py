@@ -20,14 +20,18 @@ neighbourhoods, so every backend gives the same answers. Two entry points:
      one way, so a holder of 100k stakes is reached but never expanded.
 
   A reach can only end at some kinds of entity (OFFICER_OF IN at persons, OWNS OUT at
-  companies, ...), so the calls the entity's kind cannot be reached through are skipped: with
-  the default rules a lookup is two ``neighbourhood`` calls and no other read.
+  companies, ...), so each closure starts only from the seeds of the kinds it can reach.
+
+  All of it is one ``extract`` read (one transaction on a server), pruned to the walks that lead
+  to records that may be live (:mod:`graph.extraction`): only a subject in force acts, so a
+  nominee's thousands of clean positions stay in the store. A company's officers come whole.
 
   Each candidate subject found (a node of an extraction with a triggering sanction in force) is
   then evaluated exactly as the forward engine would, restricted to the one entity.
 
-* **forward** (:func:`materialise`): every restriction in the graph, from every sanction in force.
-  Subjects are batched: one ``neighbourhood`` call per (link type, direction) over all subjects.
+* **forward** (:func:`materialise`, graph/rules/forward.py): every restriction in the graph, from
+  every sanction in force. Set-based: the live records with their subjects' labels in one read,
+  then one walk per (link type, direction) over all subjects, links and labels only.
 
 Paths are canonical so that both directions agree: along OFFICER_OF the link with the smallest
 natural key; along OWNS the shortest path in force from the subject (hops are counted on it), and
@@ -46,12 +50,14 @@ from typing import Final, TypeAlias
 
 from graph.errors import NotFound
 from graph.explain import Path, PathLink
+from graph.extraction import Extraction
 from graph.model import (
     Commitment,
     Company,
     Direction,
     EntityKind,
     LinkType,
+    NodeLabel,
     Officer,
     OfficerRole,
     Ownership,
@@ -236,11 +242,12 @@ class EntityLookup:
     commitments: tuple[Commitment, ...] = ()
     """Every commitment the entity made, any outcome, by id."""
     officers: tuple[Officer, ...] = ()
-    """The entity's officer links in force that the extraction followed (a company's officers,
-    a person's positions), by natural key."""
+    """The entity's officer links in force that the extraction followed, by natural key: all of
+    a company's officers (of the roles the rules or ``officer_roles`` name); of a person's
+    positions, those in entities with a record that may be live."""
     related_sanctions: Mapping[str, Sanction] = field(default_factory=dict)
-    """Every record of the entities of the first extraction (the entity and its officers or
-    positions), by id."""
+    """Every record of the entities of the first extraction (the entity, its officers, and its
+    positions in entities with a record that may be live), by id."""
 
 
 # -- link indexes and reach evaluation ---------------------------------------------------------
@@ -253,8 +260,10 @@ _Walk: TypeAlias = tuple[tuple[str, ...], tuple[_ControlLink, ...]]
 class _Links:
     """The links of one extraction, indexed for walking from any node either way."""
 
-    def __init__(self, subgraph: Subgraph) -> None:
+    def __init__(self, subgraph: Subgraph, kinds: Mapping[str, EntityKind] | None = None) -> None:
         self.nodes = subgraph.nodes
+        self._kinds = kinds
+        """The kind of every node, when the subgraph holds links only (graph/rules/forward.py)."""
         self.sanctions = subgraph.sanctions
         self.officers_of_company: dict[str, list[Officer]] = defaultdict(list)
         self.positions_of_person: dict[str, list[Officer]] = defaultdict(list)
@@ -310,6 +319,8 @@ class _Links:
         return set(self._control.get(company_id, ()))
 
     def kind_of(self, node_id: str) -> EntityKind | None:
+        if self._kinds is not None:
+            return self._kinds.get(node_id)
         node = self.nodes.get(node_id)
         return node.kind if isinstance(node, (Company, Person)) else None
 
@@ -591,8 +602,14 @@ def lookup_many(
         for reach in rule.reaches:
             groups[(reach.edge, reach.direction)].add(reach)
 
-    # Call 1: the entities, their records, and their officer links both ways (only one way
-    # exists for a company or a person, so both are asked for before the kind is known).
+    # One read (one transaction on a server) for every extraction. Pruned to what leads to a
+    # record that may be live (graph/extraction.py): a reach only acts from a subject in force,
+    # so a nominee's thousands of clean positions, or the clean part of a closure, never move.
+    #
+    # 1. The entities, their records, and their officer links both ways (only one way exists
+    #    for a company or a person, so both are asked for before the kind is known). A
+    #    company's officers come whole (they are few, and `officers` lists them); a person's
+    #    positions, pruned.
     officer_steps = [
         step
         for link, direction in sorted(groups)
@@ -601,39 +618,55 @@ def lookup_many(
     ]
     if officer_roles:
         officer_steps = _with_roles(officer_steps, officer_roles)
-    first = store.neighbourhood(
-        seeds, steps=officer_steps, hops=1 if officer_steps else 0, as_of=as_of
-    )
+    officers_in = tuple(s for s in officer_steps if s.direction is Direction.IN)
+    requests = [
+        Extraction(tuple(seeds), officers_in, 1 if officers_in else 0, as_of),
+        Extraction(
+            tuple(seeds),
+            tuple(s for s in officer_steps if s.direction is not Direction.IN),
+            1,
+            as_of,
+            live_at=as_of,
+        ),
+    ]
+    # 2. The ownership closures, each from the seeds of the kinds it can reach.
+    closures: list[_GroupKey] = []
+    for link, direction in sorted(groups):
+        if link is LinkType.OFFICER_OF:
+            continue
+        labels = frozenset(
+            _KIND_LABELS[kind]
+            for rule in rules.rules
+            for reach in rule.reaches
+            if (reach.edge, reach.direction) == (link, direction)
+            for kind in reach.target_kinds
+        )
+        if not labels:
+            continue
+        closures.append((link, direction))
+        requests.append(
+            Extraction(
+                tuple(seeds),
+                tuple(groups[(link, direction)].steps(link, _reverse(direction))),
+                groups[(link, direction)].hops,
+                as_of,
+                seed_labels=labels,
+                live_at=as_of,
+            )
+        )
+    first, positions, *closed = store.extract(requests)
+    first.merge(positions)
     entities = [e for e in (first.nodes.get(i) for i in seeds) if isinstance(e, (Company, Person))]
     if not entities:
         return {}
-    kinds = {entity.kind for entity in entities}
 
     extractions: dict[_GroupKey, _Links] = {}
     officer_links = _Links(first)
     for key in groups:
         if key[0] is LinkType.OFFICER_OF:
             extractions[key] = officer_links
-    # Calls 2 and 3: the ownership closures the entities' kinds can be reached through.
-    for link, direction in sorted(groups):
-        if link is LinkType.OFFICER_OF:
-            continue
-        if not any(
-            kind in reach.target_kinds
-            for kind in kinds
-            for rule in rules.rules
-            for reach in rule.reaches
-            if (reach.edge, reach.direction) == (link, direction)
-        ):
-            continue
-        extractions[(link, direction)] = _Links(
-            store.neighbourhood(
-                [e.id for e in entities],
-                steps=groups[(link, direction)].steps(link, _reverse(direction)),
-                hops=groups[(link, direction)].hops,
-                as_of=as_of,
-            )
-        )
+    for key, closure in zip(closures, closed, strict=True):
+        extractions[key] = _Links(closure)
 
     nodes: dict[str, Entity] = {}
     for links in extractions.values():
@@ -670,6 +703,9 @@ def lookup_many(
             related_sanctions=first.sanctions,
         )
     return result
+
+
+_KIND_LABELS: Final = {EntityKind.COMPANY: NodeLabel.COMPANY, EntityKind.PERSON: NodeLabel.PERSON}
 
 
 def _with_roles(steps: list[Step], roles: frozenset[OfficerRole]) -> list[Step]:
@@ -803,9 +839,10 @@ def materialise(
 ) -> Iterator[Restriction]:
     """Every restriction in the graph at ``as_of`` (only ``measure``'s, when given), sorted.
 
-    Reads every sanction record once, the subjects in one ``get_many``, then one
-    ``neighbourhood`` call per (link type, direction) the rules walk, seeded with every subject
-    that needs it. The result is sorted, so it is held in memory before the first item is yielded.
+    Set-based (graph/rules/forward.py): the records that may be live with their subjects' labels
+    in one read, then one walk per (link type, direction) the rules take, seeded with every
+    subject that needs it, bringing back links and labels only. The result is sorted, so it is
+    held in memory before the first item is yielded.
 
     Examples
     --------
@@ -824,42 +861,7 @@ def materialise(
     [('c1', 'ENHANCED_SUPERVISION'), ('p1', 'HIGH_CONSUMPTION_BAN'),
      ('p1', 'OFFICER_APPOINTMENT_BAN'), ('p1', 'PROCUREMENT_BAN')]
     """
-    policy = rules.publicity
-    in_force = [s for s in store.sanctions(live_at=as_of) if sanction_in_force(s, as_of, policy)]
-    subjects = store.get_many({s.subject_id for s in in_force})
-    jobs: list[tuple[Sanction, Rule]] = []
-    for sanction in in_force:
-        subject = subjects.get(sanction.subject_id)
-        if not isinstance(subject, (Company, Person)):
-            continue
-        for rule in rules.rules_for(sanction, subject.kind):
-            if measure is None or measure in rule.measures:
-                jobs.append((sanction, rule))
+    # Imported here: the forward module builds on this one's evaluation.
+    from graph.rules.forward import materialise as forward
 
-    groups: dict[_GroupKey, _Group] = defaultdict(_Group)
-    for sanction, rule in jobs:
-        for reach in rule.reaches:
-            if measure is None or measure in reach.measures:
-                group = groups[(reach.edge, reach.direction)]
-                group.add(reach)
-                group.seeds.add(sanction.subject_id)
-    extractions = {
-        (link, direction): _Links(
-            store.neighbourhood(
-                sorted(groups[(link, direction)].seeds),
-                steps=groups[(link, direction)].steps(link, direction),
-                hops=groups[(link, direction)].hops,
-                as_of=as_of,
-            )
-        )
-        for link, direction in sorted(groups)
-    }
-
-    found: list[Restriction] = []
-    for sanction, rule in jobs:
-        found.extend(_own_restrictions(sanction, rule, measure))
-        for reach in rule.reaches:
-            links = extractions.get((reach.edge, reach.direction))
-            if links is not None:
-                found.extend(_reach_restrictions(sanction, rule, reach, links, None, measure))
-    yield from _finalise(found)
+    return forward(store, as_of, rules, measure)

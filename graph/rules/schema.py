@@ -36,6 +36,9 @@ A rules file is YAML (see ``graph/rules/default.yaml``, the shipped default)::
             target_kind: PERSON             # optional filter on the reached entity
             max_hops: 1                     # OFFICER_OF: 1; OWNS: >= 1, or null with control
             measures: {OFFICER_APPOINTMENT_BAN: 《...》}
+          - name: receivers of the batch    # graph/rules/supply_reach.py
+            edge: SUPPLY_DOWNSTREAM         # from the record's batch_id to every receiver
+            measures: {RECALL_NOTICE: 《...》}  # measures of kind notice
     incentives:                     # optional: joint-incentive rules (IncentiveRule)
       - id: I1
         name: trustworthy
@@ -53,7 +56,7 @@ A rules file is YAML (see ``graph/rules/default.yaml``, the shipped default)::
 Lists and measures are data: an agency adds a list and the rules on it to its own file, and
 records of that list load and produce their restrictions with no code change. Every rule names
 lists and measures of the file's own catalogue, and imposes only measures of kind
-``restriction``.
+``restriction``, except that a supply reach gives measures of kind ``notice``.
 
 Every problem is reported as a :class:`graph.errors.RulesError` whose message names the file, the
 rule (by id, else by position), list or measure, and the field, one line per problem.
@@ -76,6 +79,7 @@ import yaml
 from pydantic import (
     BeforeValidator,
     Field,
+    ModelWrapValidatorHandler,
     PrivateAttr,
     ValidationError,
     ValidationInfo,
@@ -96,6 +100,7 @@ from graph.rules.catalogue import (
     MEASURES_KEY,
     Catalogue,
     IncentiveRef,
+    LegalBasis,
     ListEntry,
     ListName,
     ListRef,
@@ -106,6 +111,13 @@ from graph.rules.catalogue import (
     RestrictionRef,
     RulesModel,
     catalogue_context,
+)
+from graph.rules.supply_reach import (
+    SupplyEdge,
+    SupplyReach,
+    check_supply_reach,
+    file_location,
+    split_reaches,
 )
 
 __all__ = [
@@ -129,6 +141,8 @@ __all__ = [
     "SubjectSpec",
     "SupervisionClass",
     "SupervisionPolicy",
+    "SupplyEdge",
+    "SupplyReach",
     "Trigger",
     "load_rules",
     "parse_rules",
@@ -139,10 +153,6 @@ FORMAT_VERSION: Final = 2
 
 DEFAULT_RULES_NAME: Final = "default.yaml"
 """The shipped default, a resource of the ``graph.rules`` package."""
-
-LEGAL_BASIS_SEPARATOR: Final = "；"
-"""Joins a list of citations into one legal basis text (a Chinese full-width semicolon)."""
-
 
 _SOURCE: Final = "source"
 
@@ -166,19 +176,12 @@ class Grade(StrEnum):
     D = "D"
 
 
-def _legal_basis(value: object) -> object:
-    # A list of citations reads better in YAML than one long line; it is one text downstream.
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return LEGAL_BASIS_SEPARATOR.join(item.strip() for item in value)
-    if isinstance(value, str):
-        return value.strip()
-    return value
-
-
 def _followed_edge(value: object) -> object:
     # Only these link types carry joint punishment; the others are not walked by rules.
     if value not in ("OFFICER_OF", "OWNS", LinkType.OFFICER_OF, LinkType.OWNS):
-        raise ValueError(f"a rule follows OFFICER_OF or OWNS links, not {value!r}")
+        raise ValueError(
+            f"a rule follows OFFICER_OF, OWNS or SUPPLY_DOWNSTREAM links, not {value!r}"
+        )
     return value
 
 
@@ -190,9 +193,6 @@ def _walk_direction(value: object) -> object:
 
 FollowedEdge = Annotated[LinkType, BeforeValidator(_followed_edge)]
 WalkDirection = Annotated[Direction, BeforeValidator(_walk_direction)]
-
-LegalBasis = Annotated[str, BeforeValidator(_legal_basis), Field(min_length=1)]
-"""The legal basis of one measure: a citation, or a list of them joined with "；"."""
 
 # -- rules ---------------------------------------------------------------------------------------
 
@@ -257,6 +257,25 @@ class Rule(RulesModel):
     trigger: Trigger
     subject: SubjectSpec
     reaches: tuple[Reach, ...] = ()
+    """The reaches along officer and ownership links, from the subject."""
+    supply_reaches: tuple[SupplyReach, ...] = ()
+    """The reaches along supply links, from the record's batch: the ``reaches`` entries of the
+    file with ``edge: SUPPLY_DOWNSTREAM`` (graph/rules/supply_reach.py)."""
+    _positions: tuple[tuple[int, ...], tuple[int, ...]] = PrivateAttr(default=((), ()))
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _supply_reaches_apart(cls, data: Any, handler: ModelWrapValidatorHandler[Rule]) -> Rule:
+        # Kept apart so that every walker of officer and ownership links sees only those.
+        moved, links, supply = split_reaches(data)
+        rule = handler(moved)
+        rule._positions = (links, supply)
+        return rule
+
+    def reach_label(self, index: int, supply: bool = False) -> str:
+        """``reaches[i]``: where the ``index``-th reach (or supply reach) stands in the file."""
+        positions = self._positions[1 if supply else 0]
+        return f"reaches[{positions[index] if index < len(positions) else index}]"
 
     def applies_to(self, sanction: Sanction, kind: EntityKind, severity: Severity) -> bool:
         """Whether ``sanction`` (of ``severity``), on a subject of ``kind``, fires this rule."""
@@ -533,7 +552,7 @@ def load_rules(path: Path | None = None) -> RuleSet:
     --------
     >>> rules = load_rules(None)
     >>> [rule.id for rule in rules.rules]
-    ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10']
+    ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11']
     >>> rules.score.relationship_cap
     200
     >>> rules.catalogue.list_entry("COMMITMENT_BREACH").default_severity.value
@@ -687,7 +706,7 @@ def _where(loc: Sequence[int | str], raw: Mapping[str, Any]) -> str:
     prefix = ""
     if len(parts) >= 2 and parts[0] == "rules" and isinstance(parts[1], int):
         prefix = f"rule {_rule_label(raw, parts[1])}: "
-        parts = parts[2:]
+        parts = file_location(raw, parts)[2:]
     elif len(parts) >= 2 and parts[0] == "incentives" and isinstance(parts[1], int):
         prefix = f"incentive {_rule_label(raw, parts[1], 'incentives')}: "
         parts = parts[2:]
@@ -743,10 +762,14 @@ def _check(ruleset: RuleSet) -> list[str]:
         if rule.id in seen:
             problems.append(f"rule {rule.id}: id: used by another rule too")
         seen.add(rule.id)
-        if not rule.measures:
+        if not rule.measures and not rule.supply_reaches:
             problems.append(f"rule {rule.id}: subject.measures: the rule imposes no measure")
         for index, reach in enumerate(rule.reaches):
-            problems += [f"rule {rule.id}: reaches[{index}].{p}" for p in _check_reach(reach, rule)]
+            where = f"rule {rule.id}: {rule.reach_label(index)}"
+            problems += [f"{where}.{p}" for p in _check_reach(reach, rule)]
+        for index in range(len(rule.supply_reaches)):
+            where = f"rule {rule.id}: {rule.reach_label(index, supply=True)}"
+            problems += [f"{where}.{p}" for p in check_supply_reach(rule.subject.kind.value)]
     problems += _check_incentives(ruleset)
     problems += _check_score(ruleset.score)
     problems += _check_publicity(ruleset.publicity)

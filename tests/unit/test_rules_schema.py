@@ -70,7 +70,7 @@ def test_default_rules_match_the_domain_table() -> None:
     rules = load_rules(None)
     assert rules.version == 2
     assert rules.name
-    assert [r.id for r in rules.rules] == [f"R{i}" for i in range(1, 11)]
+    assert [r.id for r in rules.rules] == [f"R{i}" for i in range(1, 12)]
 
     r1 = rules.rule("R1")
     assert r1.trigger.lists == {SanctionList.SERIOUS_DISHONEST, SanctionList.MAJOR_TAX_VIOLATION}
@@ -233,6 +233,7 @@ def test_default_catalogue_matches_the_domain() -> None:
         SanctionList.WAGE_ARREARS: Severity.SERIOUS,
         SanctionList.SOCIAL_INSURANCE_FRAUD: Severity.SERIOUS,
         SanctionList.COMMITMENT_BREACH: Severity.GENERAL,
+        SanctionList.PRODUCT_SAFETY_VIOLATION: Severity.SERIOUS,
     }
     assert catalogue.measure_names(MeasureKind.INCENTIVE) == (
         Measure.GREEN_CHANNEL,
@@ -240,9 +241,9 @@ def test_default_catalogue_matches_the_domain() -> None:
         Measure.FINANCING_PREFERENCE,
         Measure.NOTIFICATION_COMMITMENT,
     )
-    assert catalogue.measure_names(MeasureKind.NOTICE) == ()
+    assert catalogue.measure_names(MeasureKind.NOTICE) == (Measure.RECALL_NOTICE,)
     assert catalogue.measure_kind("NOTIFICATION_COMMITMENT_BAN") is MeasureKind.RESTRICTION
-    assert catalogue.measure_kind("RECALL_NOTICE") is None
+    assert catalogue.measure_kind("PROVINCIAL_NOTICE") is None
     assert all(entry.meaning for entry in catalogue.lists.values())
     assert all(entry.meaning for entry in catalogue.measures.values())
     # EXTERNAL_SANCTION: no rule, so no measure, unless an agency's rules say so.
