@@ -10,8 +10,9 @@ be run again. With rejects and without ``allow_rejects`` nothing at all is writt
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Callable, Iterable, Iterator
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from graph.csv_cells import spreadsheet_safe
 from graph.errors import InvalidInput
 from graph.model import (
     Address,
+    Batch,
     Case,
     Commitment,
     CommitmentOutcome,
@@ -30,20 +32,41 @@ from graph.model import (
     Node,
     NodeLabel,
     Person,
+    Produced,
+    Product,
     Registration,
     Sanction,
+    Shipped,
+    SupplyLink,
+    TransformedInto,
 )
 from graph.rules.schema import Catalogue, RuleSet, load_rules
 from graph.store import GraphStore, WriteBatch
 from loaders.bundle_rows import (
     NODE_FILES,
     PARSERS,
+    SUPPLY_FILES,
     Cells,
+    ParsedRow,
     RowError,
+    read_csv,
 )
+from loaders.bundle_supply import movement_problems
 from loaders.uscc import normalize_id
 
-__all__ = ["BUNDLE_FILES", "LoadResult", "Reject", "load_bundle", "read_bundle", "write_rejects"]
+__all__ = [
+    "BUNDLE_FILES",
+    "SUPPLY_TABLES",
+    "LoadResult",
+    "Reject",
+    "SupplyRows",
+    "load_bundle",
+    "load_supply_rows",
+    "read_bundle",
+    "write_rejects",
+]
+
+_NODE_TYPES: Final = (Company, Person, Address, Sanction, Case, Commitment, Product, Batch)
 
 # file -> (columns in spec order, required columns)
 BUNDLE_FILES: Final[dict[str, tuple[tuple[str, ...], frozenset[str]]]] = {
@@ -82,6 +105,7 @@ BUNDLE_FILES: Final[dict[str, tuple[tuple[str, ...], frozenset[str]]]] = {
             "status",
             "status_date",
             "disputed",
+            "batch_id",
         ),
         frozenset({"id", "subject_id", "list"}),
     ),
@@ -108,7 +132,31 @@ BUNDLE_FILES: Final[dict[str, tuple[tuple[str, ...], frozenset[str]]]] = {
         ),
         frozenset({"id", "promisor_id", "kind", "made"}),
     ),
+    "products.csv": (("id", "name", "category", "brand_owner_id"), frozenset({"id", "name"})),
+    "batches.csv": (
+        ("id", "product_id", "lot", "produced", "expires", "quantity"),
+        frozenset({"id", "product_id", "lot"}),
+    ),
+    "produced.csv": (
+        ("event_id", "company_id", "batch_id", "date"),
+        frozenset({"event_id", "company_id", "batch_id", "date"}),
+    ),
+    "shipments.csv": (
+        ("event_id", "batch_id", "from_id", "to_id", "date", "quantity"),
+        frozenset({"event_id", "batch_id", "from_id", "to_id", "date"}),
+    ),
+    "transformations.csv": (
+        ("event_id", "input_batch_id", "output_batch_id", "date", "by_id"),
+        frozenset({"event_id", "input_batch_id", "output_batch_id", "date"}),
+    ),
 }
+
+SUPPLY_TABLES: Final = ("products", "batches", "produced", "shipments", "transformations")
+"""The tables of :data:`SupplyRows`, each the bundle file of that name (``products.csv``)."""
+
+SupplyRows = Mapping[str, Sequence[Mapping[str, str]]]
+"""Supply rows from another source (an EPCIS document): for each of :data:`SUPPLY_TABLES`, its
+rows as ``{column: text}`` with the columns of the bundle file of that name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,13 +186,7 @@ class LoadResult:
         return len({(r.file, r.line) for r in self.rejects})
 
 
-@dataclass(slots=True)
-class _Row:
-    file: str
-    line: int
-    item: Node | Link
-    refs: tuple[tuple[str, str, tuple[NodeLabel, ...]], ...]
-    """(column, id, allowed labels) this row points at."""
+_Row = ParsedRow
 
 
 @dataclass(slots=True)
@@ -184,7 +226,7 @@ def read_bundle(
     for name in unknown:
         parsed.rejects.append(Reject(name, 0, "", "not a bundle file name; the file was not read"))
     for name in present:
-        header, records, has_nul = _read_csv(path / name)
+        header, records, has_nul = read_csv(path / name)
         # Cells are searched for NUL bytes and unnamed columns only when the file has either.
         suspect = has_nul or "" in header
         if _reject_header(parsed, name, header):
@@ -309,49 +351,11 @@ def _check_lists(parsed: ParsedBundle, catalogue: Catalogue) -> None:
     parsed.rows["sanctions.csv"] = kept
 
 
-def _read_csv(file: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]], bool]:
-    """Read one bundle file.
-
-    Returns
-    -------
-    tuple
-        The header (cells stripped); the non-blank records, each with the physical line it
-        starts on (a quoted value may span lines, so this is the reader's line count, not a
-        record count), read as they are consumed so that a large file is never held as a list
-        of lists; and whether the file holds a NUL byte anywhere.
-    """
-    try:
-        with file.open(encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{file}: not UTF-8 ({exc}); convert it, e.g. iconv -f GB18030") from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-
-    def records() -> Iterator[tuple[int, list[str]]]:
-        start = reader.line_num + 1
-        try:
-            for record in reader:
-                if record:
-                    yield start, record
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            raise InvalidInput(
-                f"{file} line {reader.line_num}: not a well-formed CSV file ({exc}); check the "
-                "quotes around that line"
-            ) from exc
-
-    try:
-        header = [c.strip() for c in next(reader, [])]
-    except csv.Error as exc:
-        raise InvalidInput(f"{file} line 1: not a well-formed CSV header ({exc})") from exc
-    return header, records(), "\x00" in text
-
-
 # -- cross-row checks ------------------------------------------------------------------------
 
 
 def _key(item: Node | Link) -> str:
-    if isinstance(item, (Company, Person, Address, Sanction, Case, Commitment)):
+    if isinstance(item, _NODE_TYPES):
         return item.id
     return item.key
 
@@ -394,7 +398,7 @@ def _check_ids_across_files(parsed: ParsedBundle) -> dict[str, tuple[NodeLabel, 
     clashes: set[int] = set()
     for name in NODE_FILES:
         for row in parsed.rows.get(name, []):
-            assert isinstance(row.item, (Company, Person, Address, Sanction, Commitment))
+            assert isinstance(row.item, _NODE_TYPES)
             known = owners.get(row.item.id)
             if known is not None and known[0] is not row.item.label:
                 other = known[1]
@@ -429,7 +433,7 @@ def _check_references(
     for name in NODE_FILES:
         kept = []
         for row in parsed.rows.get(name, []):
-            assert isinstance(row.item, (Company, Person, Address, Sanction, Commitment))
+            assert isinstance(row.item, _NODE_TYPES)
             known = stored.get(row.item.id)
             if known is not None and known is not row.item.label:
                 reject = Reject(
@@ -454,11 +458,33 @@ def _check_references(
                     kept.append(row)
                     continue
                 parsed.rejects.append(Reject(name, row.line, problem[0], problem[1], problem[2]))
-                if isinstance(row.item, (Company, Person, Address, Sanction, Commitment)):
+                if isinstance(row.item, _NODE_TYPES):
                     rejected_ids[row.item.id] = parsed.rejects[-1]
                     if bundle_labels.pop(row.item.id, None) is not None:
                         changed = True
             parsed.rows[name] = kept
+
+
+def _check_movements(parsed: ParsedBundle, store: GraphStore) -> None:
+    """Held before shipped, no transformation cycle, one content per event
+    (:mod:`loaders.bundle_supply`)."""
+    rows = [row for name in SUPPLY_FILES for row in parsed.rows.get(name, [])]
+    if not rows:
+        return
+    links: list[SupplyLink] = []
+    for row in rows:
+        assert isinstance(row.item, (Produced, Shipped, TransformedInto))
+        links.append(row.item)
+    problems = movement_problems(store, links)
+    if not problems:
+        return
+    for index, (column, reason, value) in problems.items():
+        row = rows[index]
+        parsed.rejects.append(Reject(row.file, row.line, column, reason, value))
+    dropped = {id(rows[index]) for index in problems}
+    for name in SUPPLY_FILES:
+        if name in parsed.rows:
+            parsed.rows[name] = [r for r in parsed.rows[name] if id(r) not in dropped]
 
 
 def _check_breach_ids(
@@ -558,10 +584,105 @@ def load_bundle(
     {'companies.csv': 1}
     """
     parsed = read_bundle(path, id_hash_salt=id_hash_salt, rules=rules)
+    return _check_and_write(
+        store,
+        parsed,
+        path,
+        allow_rejects=allow_rejects,
+        batch_size=batch_size,
+        progress=progress,
+        writers=writers,
+    )
+
+
+def load_supply_rows(
+    store: GraphStore,
+    rows: SupplyRows,
+    *,
+    source: Path,
+    allow_rejects: bool = False,
+    batch_size: int = 5000,
+    lines: Mapping[str, Sequence[int]] | None = None,
+) -> LoadResult:
+    """Load supply rows that come from elsewhere (an EPCIS document mapped to bundle rows) with
+    exactly the checks and writes of a bundle's supply files.
+
+    ``rows`` maps each of :data:`SUPPLY_TABLES` (any may be missing) to its rows, each a dict of
+    the bundle file's columns (text, as a CSV cell would hold it; other keys are kept as extra
+    properties). Rejects name the file ``<table>.csv`` and the line ``lines[table][i]`` of row
+    ``i`` (default ``i + 2``, as if the rows were a CSV file under a header); ``source`` is what
+    the result reports as the bundle.
+
+    Examples
+    --------
+    >>> from graph.memory import MemoryStore
+    >>> store = MemoryStore()
+    >>> _ = store.write(WriteBatch(nodes=[Company("c1", "Farm")]))
+    >>> rows = {"products": [{"id": "g1", "name": "Milk"}],
+    ...         "batches": [{"id": "g1:7", "product_id": "g1", "lot": "7"}],
+    ...         "produced": [{"event_id": "e1", "company_id": "c1", "batch_id": "g1:7",
+    ...                       "date": "2024-03-01"}]}
+    >>> load_supply_rows(store, rows, source=Path("doc.json")).written
+    {'products.csv': 1, 'batches.csv': 1, 'produced.csv': 1}
+    """
+    unknown = sorted(set(rows) - set(SUPPLY_TABLES))
+    if unknown:
+        raise InvalidInput(
+            f"unknown supply tables {unknown}; the tables are {', '.join(SUPPLY_TABLES)}"
+        )
+    parsed = ParsedBundle(rows={}, rejects=[], total_rows={}, extra_columns={})
+    for table in SUPPLY_TABLES:
+        name = f"{table}.csv"
+        table_rows = rows.get(table)
+        if table_rows is None:
+            continue
+        columns = BUNDLE_FILES[name][0]
+        numbers = list(lines[table]) if lines and table in lines else None
+        kept: list[_Row] = []
+        extra_seen: dict[str, None] = {}
+        for index, values in enumerate(table_rows):
+            line = numbers[index] if numbers is not None else index + 2
+            extra = [c for c in values if c not in columns]
+            extra_seen.update(dict.fromkeys(extra))
+            cells = Cells({column: str(cell).strip() for column, cell in values.items()})
+            try:
+                item, refs = PARSERS[name](cells, extra, None)
+            except RowError as exc:
+                first: Reject | None = None
+                for column, reason, value in exc.problems:
+                    reject = Reject(name, line, column, reason, value)
+                    parsed.rejects.append(reject)
+                    first = first or reject
+                ident = cells.get("id", "")
+                if name in NODE_FILES and ident and first is not None:
+                    parsed.rejected_ids.setdefault(normalize_id(ident), first)
+                continue
+            kept.append(_Row(name, line, item, refs))
+        parsed.rows[name] = kept
+        parsed.total_rows[name] = len(table_rows)
+        if extra_seen:
+            parsed.extra_columns[name] = list(extra_seen)
+    return _check_and_write(
+        store, parsed, source, allow_rejects=allow_rejects, batch_size=batch_size
+    )
+
+
+def _check_and_write(
+    store: GraphStore,
+    parsed: ParsedBundle,
+    path: Path,
+    *,
+    allow_rejects: bool,
+    batch_size: int,
+    progress: Callable[[int, int], None] | None = None,
+    writers: int = 1,
+) -> LoadResult:
+    """The checks that need the store, then the writes (nothing with rejects, unless allowed)."""
     rejected_ids = parsed.rejected_ids
     _drop_conflicting_duplicates(parsed)
     _check_references(parsed, store.labels_of, rejected_ids)
     _check_breach_ids(parsed, store.labels_of)
+    _check_movements(parsed, store)
     result = LoadResult(
         bundle=path,
         rows=dict(parsed.total_rows),
@@ -577,36 +698,92 @@ def load_bundle(
         if ref[0] == "address_id"
     )
     done = 0
-    for phase in _phases(parsed, batch_size):
-        # Batches of one phase are independent (disjoint ids, or links between nodes already
-        # written), so several may be in flight; a phase ends before the next one starts.
-        with ThreadPoolExecutor(max_workers=max(1, writers)) as pool:
-            pending = {pool.submit(store.write, batch): (batch, counts) for batch, counts in phase}
-            for future in as_completed(pending):
-                if future.exception() is not None:
-                    for other in pending:
-                        other.cancel()  # stop at the first failure; what ran is kept
-                    future.result()
-                batch, counts = pending[future]
+    lock = threading.Lock()
+    failed = threading.Event()
+
+    def write_lane(lane: list[tuple[WriteBatch, dict[str, int]]]) -> None:
+        nonlocal done
+        for batch, counts in lane:
+            if failed.is_set():
+                return  # stop at the first failure; what ran is kept
+            try:
+                store.write(batch)
+            except BaseException:
+                failed.set()
+                raise
+            with lock:
                 for name, count in counts.items():
                     result.written[name] = result.written.get(name, 0) + count
                 done += len(batch)
                 if progress is not None:
                     progress(done, total)
+
+    phases = _phases(parsed, batch_size, lanes=max(1, writers))
+    # The batches hold every item now: drop the row wrappers and their references (about half
+    # of a load's peak memory on the embedded store, docs/operations.md).
+    parsed.rows.clear()
+    for phase in phases:
+        # Batches of one phase are independent (disjoint ids, or links between nodes already
+        # written), so the lanes run at once; a phase ends before the next one starts.
+        if not phase:
+            continue
+        with ThreadPoolExecutor(max_workers=len(phase)) as pool:
+            for future in as_completed([pool.submit(write_lane, lane) for lane in phase]):
+                future.result()
     result.applied = True
     return result
 
 
 _PHASES: Final = (
     ("addresses.csv", "companies.csv", "persons.csv"),
+    ("products.csv",),
+    ("batches.csv",),
     ("sanctions.csv", "commitments.csv"),
-    ("officers.csv", "ownership.csv"),
+    ("officers.csv", "ownership.csv", *SUPPLY_FILES),
 )
-"""What must be written before what: entities, then the records that name them, then links."""
+"""What must be written before what: entities, products (a brand owner is a company), their
+batches, then the records that name them (a record may name a batch), then links."""
 
 
-def _phases(parsed: ParsedBundle, size: int) -> list[list[tuple[WriteBatch, dict[str, int]]]]:
-    phases: list[list[tuple[WriteBatch, dict[str, int]]]] = []
+_Lane = list[tuple[WriteBatch, dict[str, int]]]
+
+
+def _anchor(item: Node | Link) -> str:
+    """The node whose lane a row goes to: a link's company side (its target, or the registered
+    entity), a record's subject, else the node itself."""
+    if isinstance(item, Registration):
+        return item.entity_id
+    if not isinstance(item, _NODE_TYPES):
+        return item.target
+    return str(getattr(item, "subject_id", None) or getattr(item, "promisor_id", None) or item.id)
+
+
+def _shared(item: Node | Link) -> str:
+    """The other end of a link (shared between lanes: an officer of companies in both)."""
+    if isinstance(item, _NODE_TYPES):
+        return item.id
+    return item.entity_id if isinstance(item, Registration) else item.source
+
+
+def _partition(
+    items: list[tuple[str, Node | Link]], lanes: int
+) -> list[list[tuple[str, Node | Link]]]:
+    """Split a phase's rows into ``lanes`` lanes that touch disjoint anchor nodes, each in
+    (type, shared end) order: two lanes' transactions then never lock the same anchor, and take
+    the shared ends' locks in one order, so concurrent link writers do not deadlock."""
+    if lanes == 1:
+        return [items]
+    split: list[list[tuple[str, Node | Link]]] = [[] for _ in range(lanes)]
+    for pair in items:
+        split[zlib.crc32(_anchor(pair[1]).encode()) % lanes].append(pair)
+    for lane in split:
+        lane.sort(key=lambda pair: (type(pair[1]).__name__, _shared(pair[1])))
+    return [lane for lane in split if lane]
+
+
+def _phases(parsed: ParsedBundle, size: int, lanes: int = 1) -> list[list[_Lane]]:
+    """The batches of each phase, in ``lanes`` lanes that may be written at once."""
+    phases: list[list[_Lane]] = []
     for names in _PHASES:
         items: list[tuple[str, Node | Link]] = [
             (name, row.item) for name in names for row in parsed.rows.get(name, [])
@@ -619,33 +796,42 @@ def _phases(parsed: ParsedBundle, size: int) -> list[list[tuple[WriteBatch, dict
                 for column, ident, _ in row.refs
                 if column == "address_id"
             ]
-        phase = []
-        for offset in range(0, len(items), size):
-            batch, counts = WriteBatch(), dict[str, int]()
-            for name, item in items[offset : offset + size]:
-                if isinstance(item, (Company, Person, Address, Sanction, Case, Commitment)):
-                    batch.nodes.append(item)
-                    counts[name] = counts.get(name, 0) + 1
-                    if (
-                        isinstance(item, Commitment)
-                        and item.outcome is CommitmentOutcome.BROKEN
-                        and breach_id(item.id) not in parsed.kept_records
-                    ):
-                        # Its COMMITMENT_BREACH record comes in the same batch (spec/BUNDLE.md).
-                        batch.nodes.append(breach_record(item))
-                else:
-                    batch.links.append(item)
-                    if not isinstance(item, Registration):
-                        counts[name] = counts.get(name, 0) + 1
-            phase.append((batch, counts))
+        phase: list[_Lane] = []
+        for lane_items in _partition(items, lanes):
+            phase.append(_batched(parsed, lane_items, size))
         phases.append(phase)
     return phases
+
+
+def _batched(parsed: ParsedBundle, items: list[tuple[str, Node | Link]], size: int) -> _Lane:
+    """``items`` in batches of ``size`` rows, with the rows written per file."""
+    batches: list[tuple[WriteBatch, dict[str, int]]] = []
+    for offset in range(0, len(items), size):
+        batch, counts = WriteBatch(), dict[str, int]()
+        for name, item in items[offset : offset + size]:
+            if isinstance(item, _NODE_TYPES):
+                batch.nodes.append(item)
+                counts[name] = counts.get(name, 0) + 1
+                if (
+                    isinstance(item, Commitment)
+                    and item.outcome is CommitmentOutcome.BROKEN
+                    and breach_id(item.id) not in parsed.kept_records
+                ):
+                    # Its COMMITMENT_BREACH record comes in the same batch (spec/BUNDLE.md).
+                    batch.nodes.append(breach_record(item))
+            else:
+                batch.links.append(item)
+                if not isinstance(item, Registration):
+                    counts[name] = counts.get(name, 0) + 1
+        batches.append((batch, counts))
+    return batches
 
 
 def _batches(parsed: ParsedBundle, size: int) -> Iterator[tuple[WriteBatch, dict[str, int]]]:
     """Every batch of the load, in an order in which each is valid when written."""
     for phase in _phases(parsed, size):
-        yield from phase
+        for lane in phase:
+            yield from lane
 
 
 def write_rejects(rejects: list[Reject], target: Path) -> None:

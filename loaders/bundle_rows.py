@@ -7,16 +7,21 @@ item and the ids the row points at (checked across the bundle by :mod:`loaders.b
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from enum import Enum
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 
+from graph.errors import InvalidInput
 from graph.model import (
     Address,
+    Batch,
     Commitment,
     CommitmentKind,
     CommitmentOutcome,
@@ -29,10 +34,15 @@ from graph.model import (
     OfficerRole,
     Ownership,
     Person,
+    Produced,
+    Product,
+    ProductCategory,
     Sanction,
     SanctionStatus,
     Scalar,
     Severity,
+    Shipped,
+    TransformedInto,
     list_name,
 )
 from loaders.uscc import is_valid_uscc, looks_like_uscc, normalize_id
@@ -42,11 +52,14 @@ __all__ = [
     "NODE_FILES",
     "PARSERS",
     "ROLE_ALIASES",
+    "SUPPLY_FILES",
     "Cells",
+    "ParsedRow",
     "Parser",
     "Refs",
     "RowError",
     "id_and_problem",
+    "read_csv",
 ]
 
 # Registries write roles in Chinese or in free English; map the common spellings.
@@ -99,6 +112,52 @@ class Cells(dict[str, str]):
             raise RowError(self.problems)
 
 
+def read_csv(file: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]], bool]:
+    """Read one bundle file.
+
+    Returns
+    -------
+    tuple
+        The header (cells stripped); the non-blank records, each with the physical line it
+        starts on (a quoted value may span lines, so this is the reader's line count, not a
+        record count), read from the file as they are consumed; and whether the file holds a
+        NUL byte anywhere.
+    """
+    has_nul = False
+    try:
+        # A first pass in chunks: a file that is not UTF-8 fails before any row is read, and
+        # NUL bytes are known up front, without holding the file's text (as large as the rows
+        # parsed so far, at a load's peak) while its rows are parsed.
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            while chunk := handle.read(1 << 20):
+                has_nul = has_nul or "\x00" in chunk
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{file}: not UTF-8 ({exc}); convert it, e.g. iconv -f GB18030") from exc
+    handle = file.open(encoding="utf-8-sig", newline="")
+    reader = csv.reader(handle)
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        with handle:
+            start = reader.line_num + 1
+            try:
+                for record in reader:
+                    if record:
+                        yield start, record
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                raise InvalidInput(
+                    f"{file} line {reader.line_num}: not a well-formed CSV file ({exc}); check "
+                    "the quotes around that line"
+                ) from exc
+
+    try:
+        header = [c.strip() for c in next(reader, [])]
+    except csv.Error as exc:
+        handle.close()
+        raise InvalidInput(f"{file} line 1: not a well-formed CSV header ({exc})") from exc
+    return header, records(), has_nul
+
+
 # -- cell parsers ----------------------------------------------------------------------------
 # Each records what is wrong with its cell on ``cells`` and returns a stand-in, so that every
 # cell of a row is read before the row is rejected (``Cells.done``).
@@ -145,12 +204,21 @@ def _date(cells: Cells, column: str) -> date | None:
     value = cells.get(column, "")
     if not value:
         return None
+    parsed = _parse_date(value)
+    if parsed is None:
+        cells.fail(column, "malformed date; write YYYY-MM-DD", value)
+    return parsed
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_date(value: str) -> date | None:
+    # A bundle repeats a few thousand dates over a million rows: one date object for each
+    # keeps the parsed rows (all held until the load's checks are done) smaller.
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return None
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        cells.fail(column, "malformed date; write YYYY-MM-DD", value)
         return None
 
 
@@ -222,8 +290,14 @@ def _dates_ordered(cells: Cells, start: date | None, end: date | None, end_colum
         cells.fail(end_column, f"end {end} is before start {start}", end.isoformat())
 
 
-def _extras(cells: Cells, extra: list[str]) -> dict[str, Scalar]:
-    return {column: cells[column] for column in extra if cells.get(column, "")}
+_NO_EXTRA: Final[Mapping[str, Scalar]] = MappingProxyType({})
+
+
+def _extras(cells: Cells, extra: list[str]) -> Mapping[str, Scalar]:
+    # Most rows have no extra cells: they share one empty mapping rather than a dict each.
+    if not extra:
+        return _NO_EXTRA
+    return {column: cells[column] for column in extra if cells.get(column, "")} or _NO_EXTRA
 
 
 # -- row parsers -----------------------------------------------------------------------------
@@ -232,6 +306,33 @@ def _extras(cells: Cells, extra: list[str]) -> dict[str, Scalar]:
 
 Refs = tuple[tuple[str, str, tuple[NodeLabel, ...]], ...]
 Parser = Callable[[Cells, list[str], str | None], tuple[Node | Link, Refs]]
+
+_Schema = tuple[tuple[str, tuple[NodeLabel, ...]], ...]
+_SCHEMAS: dict[_Schema, _Schema] = {}
+
+
+class ParsedRow:
+    """One row that parsed: its file, physical line, item and :data:`Refs`.
+
+    Every row of a bundle is held until its checks across files are done, so a row keeps the
+    ids it points at alone, beside the columns and allowed labels that rows of a file share.
+    """
+
+    __slots__ = ("_ids", "_schema", "file", "item", "line")
+
+    def __init__(self, file: str, line: int, item: Node | Link, refs: Refs) -> None:
+        self.file, self.line, self.item = file, line, item
+        schema = tuple((column, allowed) for column, _, allowed in refs)
+        self._schema = _SCHEMAS.setdefault(schema, schema)
+        self._ids = tuple(ident for _, ident, _ in refs)
+
+    @property
+    def refs(self) -> Refs:
+        """(column, id, allowed labels) this row points at."""
+        return tuple(
+            (column, ident, allowed)
+            for (column, allowed), ident in zip(self._schema, self._ids, strict=True)
+        )
 
 
 def _company(cells: Cells, extra: list[str], _salt: str | None) -> tuple[Node, Refs]:
@@ -330,6 +431,7 @@ def _sanction(cells: Cells, extra: list[str], _salt: str | None) -> tuple[Node, 
     disputed_raw = cells.get("disputed", "").lower()
     if disputed_raw and disputed_raw not in _TRUE | _FALSE:
         cells.fail("disputed", "must be true or false", cells.get("disputed", ""))
+    batch_id = _id(cells, "batch_id", required=False)
     cells.done()
     sanction = Sanction(
         id=ident,
@@ -347,8 +449,12 @@ def _sanction(cells: Cells, extra: list[str], _salt: str | None) -> tuple[Node, 
         status_date=status_date,
         disputed=disputed_raw in _TRUE,
         extra=_extras(cells, extra),
+        batch_id=batch_id or None,
     )
-    return sanction, (("subject_id", subject_id, _ENTITY_LABELS),)
+    refs: Refs = (("subject_id", subject_id, _ENTITY_LABELS),)
+    if batch_id:
+        refs += (("batch_id", batch_id, _BATCH),)
+    return sanction, refs
 
 
 def _commitment(cells: Cells, extra: list[str], _salt: str | None) -> tuple[Node, Refs]:
@@ -423,6 +529,113 @@ def _ownership(cells: Cells, extra: list[str], _salt: str | None) -> tuple[Link,
     return link, refs
 
 
+# -- supply (spec/TRACEABILITY.md) ----------------------------------------------------------------
+
+_BATCH: Final = (NodeLabel.BATCH,)
+_COMPANY: Final = (NodeLabel.COMPANY,)
+
+
+def _required_date(cells: Cells, column: str) -> date:
+    value = _date(cells, column)
+    if value is None and not cells.get(column, ""):
+        cells.fail(column, "required cell is empty")
+    return value or date.min
+
+
+def _quantity(cells: Cells) -> float | None:
+    quantity = _number(cells, "quantity")
+    if quantity is not None and quantity <= 0:
+        cells.fail("quantity", "a quantity must be greater than 0", cells.get("quantity", ""))
+        return None
+    return quantity
+
+
+def _product(cells: Cells, extra: list[str], _salt: str | None) -> tuple[Node, Refs]:
+    ident = _id(cells, "id")
+    name = _required_text(cells, "name")
+    category = _enum(cells, "category", ProductCategory)
+    owner = _id(cells, "brand_owner_id", required=False)
+    cells.done()
+    product = Product(
+        id=ident,
+        name=name,
+        category=category,
+        brand_owner_id=owner or None,
+        extra=_extras(cells, extra),
+    )
+    return product, (("brand_owner_id", owner, _COMPANY),) if owner else ()
+
+
+def _batch(cells: Cells, extra: list[str], _salt: str | None) -> tuple[Node, Refs]:
+    ident = _id(cells, "id")
+    product_id = _id(cells, "product_id")
+    lot = _required_text(cells, "lot")
+    produced, expires = _date(cells, "produced"), _date(cells, "expires")
+    if produced is not None and expires is not None and expires < produced:
+        cells.fail("expires", f"expires {expires} is before produced {produced}", str(expires))
+    quantity = _quantity(cells)
+    cells.done()
+    batch = Batch(
+        id=ident,
+        product_id=product_id,
+        lot=lot,
+        produced=produced,
+        expires=expires,
+        quantity=quantity,
+        extra=_extras(cells, extra),
+    )
+    return batch, (("product_id", product_id, (NodeLabel.PRODUCT,)),)
+
+
+def _produced(cells: Cells, extra: list[str], _salt: str | None) -> tuple[Link, Refs]:
+    event_id = _required_text(cells, "event_id")
+    company_id, batch_id = _id(cells, "company_id"), _id(cells, "batch_id")
+    day = _required_date(cells, "date")
+    cells.done()
+    link = Produced(company_id, batch_id, event_id, day, extra=_extras(cells, extra))
+    return link, (("company_id", company_id, _COMPANY), ("batch_id", batch_id, _BATCH))
+
+
+def _shipment(cells: Cells, extra: list[str], _salt: str | None) -> tuple[Link, Refs]:
+    event_id = _required_text(cells, "event_id")
+    batch_id = _id(cells, "batch_id")
+    from_id, to_id = _id(cells, "from_id"), _id(cells, "to_id")
+    day = _required_date(cells, "date")
+    quantity = _quantity(cells)
+    if from_id and from_id == to_id:
+        cells.fail("to_id", "a company does not ship to itself", to_id)
+    cells.done()
+    link = Shipped(batch_id, to_id, from_id, event_id, day, quantity, extra=_extras(cells, extra))
+    refs: Refs = (
+        ("batch_id", batch_id, _BATCH),
+        ("from_id", from_id, _COMPANY),
+        ("to_id", to_id, _COMPANY),
+    )
+    return link, refs
+
+
+def _transformation(cells: Cells, extra: list[str], _salt: str | None) -> tuple[Link, Refs]:
+    event_id = _required_text(cells, "event_id")
+    input_id, output_id = _id(cells, "input_batch_id"), _id(cells, "output_batch_id")
+    day = _required_date(cells, "date")
+    by_id = _id(cells, "by_id", required=False)
+    if input_id and input_id == output_id:
+        cells.fail(
+            "output_batch_id",
+            "transformation cycle: a batch cannot be transformed into itself",
+            output_id,
+        )
+    cells.done()
+    link = TransformedInto(
+        input_id, output_id, event_id, day, by_id or None, extra=_extras(cells, extra)
+    )
+    refs: Refs = (
+        ("input_batch_id", input_id, _BATCH),
+        ("output_batch_id", output_id, _BATCH),
+    )
+    return link, (*refs, ("by_id", by_id, _COMPANY)) if by_id else refs
+
+
 PARSERS: Final[dict[str, Parser]] = {
     "addresses.csv": _address,
     "companies.csv": _company,
@@ -431,6 +644,11 @@ PARSERS: Final[dict[str, Parser]] = {
     "officers.csv": _officer,
     "ownership.csv": _ownership,
     "commitments.csv": _commitment,
+    "products.csv": _product,
+    "batches.csv": _batch,
+    "produced.csv": _produced,
+    "shipments.csv": _shipment,
+    "transformations.csv": _transformation,
 }
 NODE_FILES: Final = (
     "addresses.csv",
@@ -438,5 +656,9 @@ NODE_FILES: Final = (
     "persons.csv",
     "sanctions.csv",
     "commitments.csv",
+    "products.csv",
+    "batches.csv",
 )
-LINK_FILES: Final = ("officers.csv", "ownership.csv")
+SUPPLY_FILES: Final = ("produced.csv", "shipments.csv", "transformations.csv")
+"""The movement files, checked together (held before shipped, no cycle)."""
+LINK_FILES: Final = ("officers.csv", "ownership.csv", *SUPPLY_FILES)

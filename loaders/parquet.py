@@ -6,8 +6,9 @@ a night's run neither loads nor locks it. The layout::
     SNAPSHOT/
       manifest.json            format version and row counts
       nodes/Company.parquet    one table per node label (Sanction holds the sanction records)
-      nodes/Person.parquet ... Address, Sanction, Commitment, Case
-      links/OWNS.parquet       one table per stored link type: OWNS, OFFICER_OF, REGISTERED_AT
+      nodes/Person.parquet ... Address, Product, Batch, Sanction, Commitment, Case
+      links/OWNS.parquet       one table per stored link type: OWNS, OFFICER_OF, REGISTERED_AT,
+                               PRODUCED, SHIPPED, TRANSFORMED_INTO
 
 Each table has one column per field of its model type (:mod:`graph.model`) with its Arrow type
 (strings, ``date32``, ``float64``, ``int64``, ``bool``, ``list<string>``; enums as their text), an
@@ -17,7 +18,12 @@ not, so a reader always finds the columns.
 
 Writing streams the store's :meth:`graph.store.GraphReader.scan` batches into row groups; loading
 reads row groups and writes them through the store's checked, idempotent write path (nodes of
-entity labels first, then records, then links).
+entity labels first, then products and batches, then records, then links). The supply links are
+also checked together as a bundle's are (:func:`loaders.bundle_supply.movement_problems`: held
+before shipped, no transformation cycle, one content per event) before any of them is written.
+
+A snapshot written before the supply kinds existed has no Product, Batch or supply link tables
+(and no ``batch_id`` column): its manifest does not list them, and they load as empty.
 """
 
 from __future__ import annotations
@@ -26,23 +32,26 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graph.codec import LINK_CLASSES, NODE_CLASSES, link_from_props, node_from_props
 from graph.errors import InvalidInput
-from graph.model import Link, LinkType, Node, NodeLabel, Officer, Ownership, Registration
-from graph.store import GraphReader, GraphWriter, WriteBatch
+from graph.model import Direction, Link, LinkType, Node, NodeLabel, SupplyLink
+from graph.store import GraphReader, GraphWriter, SupplyGraph, WriteBatch
+from loaders.bundle_supply import movement_problems
 
 __all__ = [
     "FORMAT_VERSION",
     "LINK_ENDPOINTS",
     "MANIFEST",
+    "SUPPLY_LINKS",
+    "SnapshotTarget",
     "export_parquet",
     "link_table",
     "load_parquet",
@@ -59,19 +68,33 @@ NODE_ORDER: Final = (
     NodeLabel.COMPANY,
     NodeLabel.PERSON,
     NodeLabel.ADDRESS,
+    NodeLabel.PRODUCT,
+    NodeLabel.BATCH,
     NodeLabel.SANCTION,
     NodeLabel.COMMITMENT,
     NodeLabel.CASE,
 )
-"""Load order: records name the entities they are about, so entities come first."""
+"""Load order: a product names its brand owner, a batch its product, a record its subject (and
+batch), so each comes after what it names."""
 
-LINK_ORDER: Final = (LinkType.OWNS, LinkType.OFFICER_OF, LinkType.REGISTERED_AT)
+SUPPLY_LINKS: Final = (LinkType.PRODUCED, LinkType.SHIPPED, LinkType.TRANSFORMED_INTO)
+
+LINK_ORDER: Final = (LinkType.OWNS, LinkType.OFFICER_OF, LinkType.REGISTERED_AT, *SUPPLY_LINKS)
 
 LINK_ENDPOINTS: Final[dict[LinkType, tuple[str, str]]] = {
     LinkType.OWNS: ("owner_id", "company_id"),
     LinkType.OFFICER_OF: ("person_id", "company_id"),
     LinkType.REGISTERED_AT: ("entity_id", "address_id"),
+    LinkType.PRODUCED: ("company_id", "batch_id"),
+    LinkType.SHIPPED: ("batch_id", "to_id"),
+    LinkType.TRANSFORMED_INTO: ("input_batch_id", "output_batch_id"),
 }
+
+_SINCE_VERSION_1: Final[frozenset[NodeLabel | LinkType]] = frozenset(
+    {NodeLabel.PRODUCT, NodeLabel.BATCH, *SUPPLY_LINKS}
+)
+"""Tables added to layout version 1 without a version change: a snapshot whose manifest does not
+list them predates them, and reads them as empty (any table its manifest lists must be there)."""
 """The model fields a link table's ``source`` and ``target`` columns hold."""
 
 _ROW_GROUP: Final = 50_000
@@ -222,12 +245,12 @@ def export_parquet(store: GraphReader, out: Path) -> dict[str, int]:
     for link_type in LINK_ORDER:
         writers[link_type] = _Writer(out / link_table(link_type), table_schema(link_type))
     try:
-        for batch in store.scan():
+        for batch in store.scan([*NODE_ORDER, *LINK_ORDER]):
             for item in batch:
-                if isinstance(item, (Ownership, Officer, Registration)):
-                    writers[item.type].add(_link_row(item))
-                else:
+                if isinstance(item, Node):
                     writers[item.label].add(_node_row(item))
+                else:
+                    writers[item.type].add(_link_row(item))
     finally:
         counts = {kind.value: writer.close() for kind, writer in writers.items()}
     manifest = {"format": "creditnet-parquet", "version": FORMAT_VERSION, "rows": counts}
@@ -235,7 +258,8 @@ def export_parquet(store: GraphReader, out: Path) -> dict[str, int]:
     return counts
 
 
-def _check_snapshot(folder: Path) -> None:
+def _check_snapshot(folder: Path) -> frozenset[str]:
+    """Check the manifest; return the tables it lists (by their kind's name)."""
     manifest = folder / MANIFEST
     if not manifest.is_file():
         raise InvalidInput(
@@ -243,7 +267,9 @@ def _check_snapshot(folder: Path) -> None:
             "`creditnet export --format parquet --out FOLDER`"
         )
     try:
-        version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+        content = json.loads(manifest.read_text(encoding="utf-8"))
+        version = content.get("version")
+        rows = content.get("rows") or {}
     except (ValueError, AttributeError):
         raise InvalidInput(f"{manifest}: not a snapshot manifest (invalid JSON)") from None
     if version != FORMAT_VERSION:
@@ -251,6 +277,15 @@ def _check_snapshot(folder: Path) -> None:
             f"{manifest}: snapshot layout version {version!r}; this creditnet reads version "
             f"{FORMAT_VERSION}: export the snapshot again with this version"
         )
+    return frozenset(str(name) for name in rows)
+
+
+def _present(folder: Path, kind: NodeLabel | LinkType, listed: frozenset[str]) -> Path | None:
+    """The table of ``kind``, or None when the snapshot predates it (:data:`_SINCE_VERSION_1`)."""
+    path = folder / (node_table(kind) if isinstance(kind, NodeLabel) else link_table(kind))
+    if kind in _SINCE_VERSION_1 and kind.value not in listed and not path.is_file():
+        return None
+    return path
 
 
 def _rows(path: Path, batch_size: int) -> Iterator[list[dict[str, Any]]]:
@@ -271,8 +306,17 @@ def _props(row: Mapping[str, Any], skip: frozenset[str]) -> dict[str, object]:
 _LINK_COLUMNS: Final = frozenset({"source", "target", "key"})
 
 
+class SnapshotTarget(GraphWriter, Protocol):
+    """What :func:`load_parquet` needs of a store: its checked writes, and the stored supply
+    links that the movement checks read (:meth:`graph.store.GraphReader.supply`)."""
+
+    def supply(
+        self, seeds: Iterable[str], *, direction: Direction, as_of: date | None
+    ) -> SupplyGraph: ...
+
+
 def load_parquet(
-    store: GraphWriter,
+    store: SnapshotTarget,
     folder: Path,
     *,
     batch_size: int = 5000,
@@ -281,14 +325,17 @@ def load_parquet(
     """Load a snapshot written by :func:`export_parquet` into ``store``; return rows per table.
 
     Idempotent like every load (a row is an upsert by id or natural key), so an interrupted load
-    is run again.
+    is run again. The supply links are read whole and checked together, as a bundle's supply
+    files are, before the first of them is written: the held-before-shipped check needs a
+    batch's every earlier movement, which row groups may split.
 
     Raises
     ------
     InvalidInput
-        When ``folder`` is not a snapshot of this layout version, or the store refuses a batch.
+        When ``folder`` is not a snapshot of this layout version, the store refuses a batch, or
+        a supply link fails the movement checks (nothing of the supply links is written then).
     """
-    _check_snapshot(folder)
+    listed = _check_snapshot(folder)
     counts: dict[str, int] = {}
     done = 0
 
@@ -301,21 +348,48 @@ def load_parquet(
 
     for label in NODE_ORDER:
         count = 0
-        for rows in _rows(folder / node_table(label), batch_size):
+        path = _present(folder, label, listed)
+        for rows in _rows(path, batch_size) if path is not None else ():
             nodes = [node_from_props(label, _props(row, frozenset())) for row in rows]
             write(WriteBatch(nodes=nodes))
             count += len(nodes)
         counts[label.value] = count
+    supply: list[SupplyLink] = []
     for link_type in LINK_ORDER:
         ends = LINK_ENDPOINTS[link_type]
         skip = _LINK_COLUMNS | frozenset(ends)
         count = 0
-        for rows in _rows(folder / link_table(link_type), batch_size):
+        path = _present(folder, link_type, listed)
+        for rows in _rows(path, batch_size) if path is not None else ():
             links = [
                 link_from_props(link_type, row["source"], row["target"], _props(row, skip))
                 for row in rows
             ]
-            write(WriteBatch(links=links))
             count += len(links)
+            if link_type in SUPPLY_LINKS:
+                supply.extend(typing.cast(list[SupplyLink], links))
+            else:
+                write(WriteBatch(links=links))
         counts[link_type.value] = count
+    _check_movements(store, supply, folder)
+    for start in range(0, len(supply), batch_size):
+        write(WriteBatch(links=list(supply[start : start + batch_size])))
     return counts
+
+
+def _check_movements(store: SnapshotTarget, links: list[SupplyLink], folder: Path) -> None:
+    """Refuse the snapshot when a supply link fails the bundle's movement checks."""
+    # movement_problems reads nothing but supply(), which a SnapshotTarget has.
+    problems = movement_problems(typing.cast(GraphReader, store), links)
+    if not problems:
+        return
+    shown = sorted(problems.items())[:5]
+    detail = "; ".join(
+        f"{links[index].type.value} {links[index].key}: {column} {value}: {reason}"
+        for index, (column, reason, value) in shown
+    )
+    more = f" (and {len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
+    raise InvalidInput(
+        f"{folder}: {len(problems)} supply link(s) fail the movement checks{more}: {detail}; "
+        "fix the store the snapshot came from (or the snapshot's link tables) and export again"
+    )

@@ -33,6 +33,7 @@ class InputFormat(StrEnum):
     BODS = "bods"
     PSC = "psc"
     ICIJ = "icij"
+    EPCIS = "epcis"
 
 
 def detect_format(path: Path) -> InputFormat:
@@ -50,6 +51,9 @@ def detect_format(path: Path) -> InputFormat:
         )
     if not path.is_file():
         raise InvalidInput(f"{path} does not exist")
+    with path.open("rb") as stream:
+        if b'"EPCISDocument"' in stream.read(1 << 16):
+            return InputFormat.EPCIS  # one JSON document, often pretty-printed: not JSON lines
     first = _first_record(path)
     if isinstance(first, dict):
         if "schema" in first and "properties" in first:
@@ -60,7 +64,8 @@ def detect_format(path: Path) -> InputFormat:
             return InputFormat.PSC
     raise InvalidInput(
         f"{path}: cannot tell its format from its first record; name it with --format "
-        "ftm|bods|psc (a JSON-lines or JSON-array file), or icij|bundle for a folder"
+        "ftm|bods|psc (a JSON-lines or JSON-array file), epcis (an EPCISDocument), or "
+        "icij|bundle for a folder"
     )
 
 
@@ -131,6 +136,7 @@ def load_interop(
     rules: RuleSet | None = None,
     progress: Callable[[int, int], None] | None = None,
     validate: bool = True,
+    party_map: Mapping[str, str] | None = None,
 ) -> InteropResult:
     """Load a FtM, BODS, PSC or ICIJ file (or folder) into ``store`` (spec/INTEROP.md).
 
@@ -152,6 +158,21 @@ def load_interop(
         raise InvalidInput(f"{path} is a bundle: load it with loaders.bundle.load_bundle")
     name = dataset or path.name
     require_interop()
+    if kind is InputFormat.EPCIS:
+        from loaders.interop.epcis import load_epcis
+
+        if not path.is_file():
+            raise InvalidInput(f"{path} is not a file; an EPCIS input is one JSON document")
+        # Supply movements take the bundle's supply checks (loaders.bundle), not the entity
+        # pipeline below.
+        return load_epcis(
+            store,
+            path,
+            party_map=party_map,
+            dataset=name,
+            allow_rejects=allow_rejects,
+            batch_size=batch_size,
+        )
     read: Callable[[], Iterator[Record]]
     if kind is InputFormat.FTM:
         from loaders.interop.ftm import read_ftm

@@ -35,8 +35,11 @@ from graph.model import (
     OfficerRole,
     Ownership,
     Person,
+    Produced,
     Registration,
     Sanction,
+    Shipped,
+    TransformedInto,
 )
 from graph.rules.schema import Catalogue
 from graph.store import GraphStore, WriteBatch
@@ -238,7 +241,9 @@ def load_records(
                     continue
                 if any(ident in gone for _, ident, _ in item.refs):
                     continue
-                if isinstance(value, (Ownership, Officer, Registration)):
+                if isinstance(
+                    value, (Ownership, Officer, Registration, Produced, Shipped, TransformedInto)
+                ):
                     batch.links.append(value)
                 else:
                     batch.nodes.append(value)

@@ -100,6 +100,8 @@ def test_a_good_bundle_loads_and_reloads_identically(store: GraphStore, tmp_path
         "Sanction": 2,
         "Case": 0,
         "Commitment": 0,
+        "Product": 0,
+        "Batch": 0,
     }
     assert stats.links == {
         "OWNS": 2,
@@ -107,6 +109,9 @@ def test_a_good_bundle_loads_and_reloads_identically(store: GraphStore, tmp_path
         "REGISTERED_AT": 1,
         "SANCTIONED": 2,
         "COMMITTED": 0,
+        "PRODUCED": 0,
+        "SHIPPED": 0,
+        "TRANSFORMED_INTO": 0,
     }
 
 

@@ -49,9 +49,9 @@ def _generated(store: GraphStore, folder: Path) -> list[str]:
             if every_person:
                 subjects += ids["persons.csv"][::every_person]
             for subject in subjects:
-                # id, subject_id, list, then the 11 optional columns with start = 2024-01-01
+                # id, subject_id, list, then the 12 optional columns with start = 2024-01-01
                 writer.writerow(
-                    [f"X-{kind}-{subject}", subject, kind, *[""] * 4, "2024-01-01"] + [""] * 6
+                    [f"X-{kind}-{subject}", subject, kind, *[""] * 4, "2024-01-01"] + [""] * 7
                 )
     result = load_bundle(store, folder, id_hash_salt="test salt")
     assert result.applied and not result.rejects, result.rejects[:3]

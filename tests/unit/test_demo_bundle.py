@@ -47,6 +47,7 @@ BUNDLE_COLUMNS = {
         "status",
         "status_date",
         "disputed",
+        "batch_id",
     ],
     "commitments.csv": [
         "id",
@@ -60,8 +61,13 @@ BUNDLE_COLUMNS = {
         "outcome",
         "severity",
     ],
+    "products.csv": ["id", "name", "category", "brand_owner_id"],
+    "batches.csv": ["id", "product_id", "lot", "produced", "expires", "quantity"],
+    "produced.csv": ["event_id", "company_id", "batch_id", "date"],
+    "shipments.csv": ["event_id", "batch_id", "from_id", "to_id", "date", "quantity"],
+    "transformations.csv": ["event_id", "input_batch_id", "output_batch_id", "date", "by_id"],
 }
-"""Every column of spec/BUNDLE.md, in its order."""
+"""Every column of spec/BUNDLE.md and spec/TRACEABILITY.md, in its order."""
 
 Table = list[dict[str, str]]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
@@ -10,8 +11,17 @@ from pathlib import Path
 import pytest
 
 from graph.model import CompanyStatus, OfficerRole, SanctionList, SanctionStatus, Severity
-from loaders.generate import COLUMNS, REFERENCE_DAY, generate_bundle
+from loaders.generate import (
+    COLUMNS,
+    NAME_KEYS,
+    REFERENCE_DAY,
+    _Generator,
+    _Writer,
+    company_name,
+    generate_bundle,
+)
 from loaders.uscc import is_valid_uscc
+from loaders.vocabulary import CITIES, TRADE_CHARS
 
 N = 2000
 
@@ -79,15 +89,17 @@ def test_rejects_empty_size(tmp_path: Path) -> None:
 def test_headers_are_bundle_columns(bundle: Path) -> None:
     for name, columns in COLUMNS.items():
         with (bundle / name).open(encoding="utf-8", newline="") as handle:
-            header = next(csv.reader(handle))
+            header, *rows = csv.reader(handle)
         assert tuple(header) == columns
-        assert REQUIRED[name] <= set(header)
+        assert REQUIRED.get(name, set()) <= set(header)
+        # Columns the generator does not fill are written empty, never left out.
+        assert all(len(row) == len(columns) for row in rows), name
 
 
 def test_required_cells_filled_and_ids_unique(tables: dict[str, Table]) -> None:
     for name, rows in tables.items():
         for row in rows:
-            assert all(row[column] for column in REQUIRED[name]), (name, row)
+            assert all(row[column] for column in REQUIRED.get(name, set())), (name, row)
     for name in ("companies.csv", "persons.csv", "addresses.csv", "sanctions.csv"):
         ids = [row["id"] for row in tables[name]]
         assert len(ids) == len(set(ids)), name
@@ -250,3 +262,103 @@ def test_realistic_shape(tables: dict[str, Table]) -> None:
     names = [row["name"] for row in companies]
     assert len(names) == len(set(names))
     assert all(name.endswith("公司") for name in names)
+
+
+def test_names_unique_over_a_large_key_and_serial_range() -> None:
+    # Every name key with its first uses, then one key's many branches: each pair one name.
+    keys = range(0, NAME_KEYS, 7)
+    names = {company_name(key, serial) for key in keys for serial in (0, 1, 2)}
+    assert len(names) == 3 * len(keys)
+    branches = {company_name(5, serial) for serial in range(100_000)}
+    assert len(branches) == 100_000
+    assert company_name(5, 0) + "第一分公司" == company_name(5, 1)
+    assert company_name(5, 0) + "第一百零一分公司" == company_name(5, 101)
+    assert company_name(5, 0) + "第一千零一十分公司" == company_name(5, 1010)
+    assert NAME_KEYS > 5_000_000, "room for a province's registry before branches dominate"
+
+
+def test_same_seed_identical_at_a_size_with_rings_and_branches(tmp_path: Path) -> None:
+    # 6000 companies: several cross-holding rings, each held back until it closes.
+    generate_bundle(tmp_path / "a", 6000, seed=5)
+    generate_bundle(tmp_path / "b", 6000, seed=5)
+    for name in COLUMNS:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_rows_are_streamed_not_held(tmp_path: Path) -> None:
+    # What the generator holds after a run grows far slower than what it wrote: the rows went
+    # to the files as they were made (the name counters are a fixed cost, the same at any size).
+    held: list[int] = []
+    written: list[int] = []
+    for n in (2000, 8000):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        files = {name: _Writer(folder / name, columns) for name, columns in COLUMNS.items()}
+        generator = _Generator(3, n, files)
+        generator.run()
+        for writer in files.values():
+            writer.handle.close()
+        written.append(sum((folder / name).stat().st_size for name in COLUMNS))
+        held.append(_deep_size(generator.__dict__))
+        assert not generator.ring
+    assert held[1] - held[0] < (written[1] - written[0]) / 5, (held, written)
+
+
+def _deep_size(root: object) -> int:
+    """Bytes held by ``root`` and everything it references (shared objects counted once)."""
+    seen: set[int] = set()
+    stack = [root]
+    total = 0
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or isinstance(item, (type, _Writer)):
+            continue
+        seen.add(id(item))
+        total += sys.getsizeof(item)
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif hasattr(item, "__slots__"):
+            stack.extend(getattr(item, slot) for slot in item.__slots__ if hasattr(item, slot))
+    return total
+
+
+def test_heavy_tails_at_20k(tmp_path: Path) -> None:
+    n = 20_000
+    generate_bundle(tmp_path, n, seed=1)
+    positions = Counter(row["person_id"] for row in _read(tmp_path, "officers.csv"))
+    busiest = [count for _, count in positions.most_common(10)]
+    # About 3.5% of ~98k positions go to n/400 nominees with Zipf weights: the first holds
+    # about a thousand, and a few dozen people hold a hundred or more.
+    assert busiest[0] >= 600, busiest
+    assert sum(1 for count in positions.values() if count >= 100) >= 10
+    assert positions.most_common()[len(positions) // 2][1] <= 2, "most people: one company"
+    per_address = Counter(row["address_id"] for row in _read(tmp_path, "companies.csv"))
+    top = [count for _, count in per_address.most_common(5)]
+    # 7% of companies at n/5000 agent addresses weighted 1/rank: the first holds about 600.
+    assert top[0] >= 300, top
+    assert top[3] >= 80, top
+    names = [row["name"] for row in _read(tmp_path, "companies.csv")]
+    assert len(names) == len(set(names))
+
+
+def test_taken_names_become_numbered_branches(tmp_path: Path) -> None:
+    files = {name: _Writer(tmp_path / name, columns) for name, columns in COLUMNS.items()}
+    generator = _Generator(3, 10, files)
+    # Every trade name taken once already: after its tries, a company becomes a branch of its
+    # first choice; past 255 uses of one name the count goes on outside the byte counters.
+    generator.name_uses = bytearray(b"\x01") * NAME_KEYS
+    trades = len(TRADE_CHARS) ** 2
+    key = (2 * trades + 17) * (NAME_KEYS // (len(CITIES) * trades)) + 4
+    first = generator.name(2, 17, 4, holding=False)
+    assert first == company_name(key, 1)
+    assert first.endswith("第一分公司")
+    assert generator.name(2, 17, 4, holding=False).endswith("第二分公司")
+    generator.name_uses[key] = 255
+    names = {generator.name(2, 17, 4, holding=False) for _ in range(300)}
+    assert len(names) == 300
+    assert company_name(key, 554) in names
+    for writer in files.values():
+        writer.handle.close()
