@@ -14,11 +14,16 @@ can write the file, so it is **anchored**:
   seen too.
 
 Appends from every process are serialised by an OS lock (``<log>.lock``); the sequence number and
-previous hash are read under it. A decision's audit event is first written *with the decision*
-(in its journal record or Neo4j transaction, see :class:`graph.store.WriteBatch`); this file is
-derived from those events: :meth:`AuditLog.reconcile` appends any the file lacks (after a crash
-between the two steps), so a decision never lacks its audit record. :func:`run_audited` is the one
-audited-decision policy the CLI and the API share.
+previous hash are read under it. Within a process, appends made while another is being written
+are *group-committed*: the next writer chains all of them in one write and one fsync (and one
+checkpoint), and each caller returns once its own records are durable. So a server answering
+many audited reads at once pays one fsync per group, not one per request.
+
+A decision's audit event is first written *with the decision* (in its journal record or Neo4j
+transaction, see :class:`graph.store.WriteBatch`); this file is derived from those events:
+:meth:`AuditLog.reconcile` appends any the file lacks (after a crash between the two steps), so a
+decision never lacks its audit record. :func:`run_audited` is the one audited-decision policy the
+CLI and the API share.
 """
 
 from __future__ import annotations
@@ -96,6 +101,22 @@ class _Head:
 _EMPTY = _Head(0, GENESIS, GENESIS)
 
 
+@dataclass(slots=True)
+class _Ticket:
+    """One caller's events in a group commit, and what became of them."""
+
+    events: list[Mapping[str, Any]]
+    records: list[dict[str, Any]] | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+    def outcome(self) -> list[dict[str, Any]]:
+        if self.error is not None:
+            raise self.error
+        assert self.records is not None
+        return self.records
+
+
 def _load_key(path: Path) -> bytes:
     """The anchor key: ``CREDITNET_AUDIT_KEY``, else the key file (created 0600 if missing)."""
     configured = os.environ.get(KEY_ENV, "").strip()
@@ -131,6 +152,10 @@ class AuditLog:
         self._key = key
         self._lock = threading.Lock()
         self.refusal: str | None = None
+        # group commit: appends waiting for the writer, and whether one is writing
+        self._group = threading.Condition(threading.Lock())
+        self._waiting: list[_Ticket] = []
+        self._writing = False
 
     @property
     def checkpoint_path(self) -> Path:
@@ -315,11 +340,44 @@ class AuditLog:
         return self.append_events([event])[0]
 
     def append_events(self, events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Chain ``events`` onto the log, in order, under the lock; fsynced before returning."""
+        """Chain ``events`` onto the log, in order, under the lock; fsynced before returning.
+
+        Callers in other threads that append meanwhile are chained in the same write (group
+        commit): each gets its own records back, consecutive and in its order, and an error of
+        the write (an unwritable or tampered log) is raised to every caller of the group.
+        """
         if self.refusal is not None:
             self.ensure_usable()
-        with self._locked():
-            return self._append_locked(self._head(), list(events))
+        ticket = _Ticket(list(events))
+        if not ticket.events:
+            return []
+        with self._group:
+            self._waiting.append(ticket)
+            while self._writing and not ticket.done:
+                self._group.wait()
+            if ticket.done:  # written by the group another thread led
+                return ticket.outcome()
+            self._writing = True
+            group, self._waiting = self._waiting, []
+        try:
+            with self._locked():
+                records = self._append_locked(
+                    self._head(), [event for member in group for event in member.events]
+                )
+            start = 0
+            for member in group:
+                member.records = records[start : start + len(member.events)]
+                start += len(member.events)
+        except BaseException as exc:
+            for member in group:
+                member.error = exc
+        finally:
+            with self._group:
+                for member in group:
+                    member.done = True
+                self._writing = False
+                self._group.notify_all()
+        return ticket.outcome()
 
     def _append_locked(self, head: _Head, events: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
         if not events:
@@ -340,7 +398,9 @@ class AuditLog:
         except OSError as exc:
             raise AuditUnavailable(f"the audit log {self.path} cannot be written ({exc})") from exc
         try:
-            os.write(descriptor, b"".join(lines))
+            data = memoryview(b"".join(lines))
+            while data:  # a write to a regular file may, rarely, be short
+                data = data[os.write(descriptor, data) :]
             os.fsync(descriptor)
         finally:
             os.close(descriptor)

@@ -31,26 +31,40 @@ from graph.explain import (
     SharedAddressEvidence,
     path_node_ids,
 )
-from graph.model import Address, Case, Commitment, Company, Node, Person, Sanction
+from graph.model import (
+    Address,
+    Batch,
+    Case,
+    Commitment,
+    Company,
+    Node,
+    Person,
+    Product,
+    Sanction,
+)
 from graph.ownership import DataIssue
 from graph.rules.engine import Restriction
 from graph.rules.incentives import Blocker, GrantedIncentive, WithheldIncentive
 from graph.rules.schema import RuleSet
+from graph.rules.supply import Notice
 from graph.store import GraphReader
 from queries.cycles import Cycle
 from queries.market_ban import Candidate, EvidenceRecord
 from queries.owner_table import OwnerRow
 from queries.ownership import BeneficialOwner, EffectiveHolding, OwnershipReport
 from queries.paths import PathSearch
+from queries.recalls import RecallList
 from queries.report import CreditReport
 from queries.screen import Screening, ScreenRow
 from queries.shell import Signal
 from queries.supervision import InspectionDraw
+from queries.trace import Downstream, Upstream
 
 __all__ = [
     "OWNER_COLUMNS",
     "Document",
     "banned_officer_doc",
+    "batch_doc",
     "beneficial_owner_doc",
     "blocker_doc",
     "camel",
@@ -59,6 +73,7 @@ __all__ = [
     "commitment_doc",
     "cycle_doc",
     "data_issue_doc",
+    "downstream_doc",
     "draw_doc",
     "effective_holding_doc",
     "entity_doc",
@@ -73,6 +88,9 @@ __all__ = [
     "ownership_report_doc",
     "path_doc",
     "path_search_doc",
+    "product_doc",
+    "recall_list_doc",
+    "recall_notice_doc",
     "report_doc",
     "restriction_doc",
     "sanction_doc",
@@ -80,6 +98,7 @@ __all__ = [
     "screen_row_doc",
     "screen_rows",
     "signal_doc",
+    "upstream_doc",
     "withheld_doc",
 ]
 
@@ -149,6 +168,10 @@ def entity_doc(node: Node) -> Document:
         return {"id": node.id, "name": node.name, "kind": node.kind.value}
     if isinstance(node, Address):
         return {"id": node.id, "name": node.text, "kind": "ADDRESS"}
+    if isinstance(node, Batch):
+        return {"id": node.id, "name": f"lot {node.lot}", "kind": "BATCH"}
+    if isinstance(node, Product):
+        return {"id": node.id, "name": node.name, "kind": "PRODUCT"}
     return {"id": node.id, "name": node.id, "kind": None}
 
 
@@ -175,6 +198,7 @@ def sanction_doc(sanction: Sanction, rules: RuleSet) -> Document:
         "status": sanction.status.value,
         "statusDate": _iso(sanction.status_date),
         "disputed": sanction.disputed,
+        "batchId": sanction.batch_id,
     }
 
 
@@ -185,7 +209,7 @@ def link_doc(link: PathLink) -> Document:
     >>> link_doc(PathLink.of(Ownership("P", "C", 60.0)))
     ... # doctest: +NORMALIZE_WHITESPACE
     {'type': 'OWNS', 'from': 'P', 'to': 'C', 'role': None, 'share': 60.0,
-     'start': None, 'end': None}
+     'start': None, 'end': None, 'quantity': None}
     """
     return {
         "type": link.type.value,
@@ -195,6 +219,7 @@ def link_doc(link: PathLink) -> Document:
         "share": link.share,
         "start": _iso(link.start),
         "end": _iso(link.end),
+        "quantity": link.quantity,
     }
 
 
@@ -209,7 +234,8 @@ def path_doc(path: Path, nodes: Nodes) -> Document:
 # -- credit report ---------------------------------------------------------------------------------
 
 
-def restriction_doc(item: Restriction, nodes: Nodes, rules: RuleSet) -> Document:
+def restriction_doc(item: Restriction | Notice, nodes: Nodes, rules: RuleSet) -> Document:
+    """A restriction as GraphQL ``Restriction``; a notice (a recall notice) has the same shape."""
     return {
         "measure": str(item.measure),
         "rule": item.rule,
@@ -217,6 +243,26 @@ def restriction_doc(item: Restriction, nodes: Nodes, rules: RuleSet) -> Document
         "source": sanction_doc(item.source, rules),
         "path": path_doc(item.path, nodes),
         "disputed": item.disputed,
+    }
+
+
+def recall_notice_doc(item: Notice, nodes: Nodes, rules: RuleSet) -> Document:
+    """A notice of the recall list as GraphQL ``RecallNotice``: the receiver, the notice (as a
+    restriction), the batch at fault, the batch received and the day it was received."""
+    return {
+        "entity": _named(item.entity_id, nodes),
+        **restriction_doc(item, nodes, rules),
+        "batchId": item.batch_id,
+        "receivedBatchId": item.received_batch_id,
+        "received": _iso(item.received),
+    }
+
+
+def recall_list_doc(found: RecallList, rules: RuleSet) -> Document:
+    """The recall list as GraphQL ``RecallList`` (``creditnet recalls --json`` prints it)."""
+    return {
+        "asOf": found.as_of.isoformat(),
+        "notices": [recall_notice_doc(n, found.nodes, rules) for n in found.notices],
     }
 
 
@@ -258,6 +304,7 @@ def report_doc(report: CreditReport, rules: RuleSet) -> Document:
             for s in report.sanctions
         ],
         "restrictions": [restriction_doc(r, report.nodes, rules) for r in report.restrictions],
+        "notices": [restriction_doc(n, report.nodes, rules) for n in report.notices],
         "incentives": [incentive_doc(i) for i in report.incentives],
         "withheldIncentives": [withheld_doc(w, report.nodes, rules) for w in report.withheld],
         "supervisionClass": (
@@ -661,3 +708,71 @@ def screen_rows(screening: Screening) -> Iterable[dict[str, str | bool]]:
                     "path": item.path.describe(),
                     "disputed": item.disputed,
                 }
+
+
+# -- traceability ----------------------------------------------------------------------------------
+
+
+def product_doc(product: Product) -> Document:
+    """A product as GraphQL ``Product``."""
+    return {
+        "id": product.id,
+        "name": product.name,
+        "category": product.category.value if product.category is not None else None,
+        "brandOwnerId": product.brand_owner_id,
+    }
+
+
+def batch_doc(batch: Batch) -> Document:
+    """A batch as GraphQL ``Batch`` (its product by id).
+
+    >>> batch_doc(Batch("g:1", "g", "1", date(2024, 1, 2)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'id': 'g:1', 'productId': 'g', 'lot': '1', 'produced': '2024-01-02', 'expires': None,
+     'quantity': None}
+    """
+    return {
+        "id": batch.id,
+        "productId": batch.product_id,
+        "lot": batch.lot,
+        "produced": _iso(batch.produced),
+        "expires": _iso(batch.expires),
+        "quantity": batch.quantity,
+    }
+
+
+def downstream_doc(found: Downstream) -> Document:
+    """``creditnet trace --down --json``: every receipt downstream of the batch, with its path."""
+    return {
+        "batch": found.batch.id,
+        "asOf": found.as_of.isoformat(),
+        "receivers": [
+            {
+                "company": _named(r.company_id, found.nodes),
+                "batch": r.batch_id,
+                "date": r.date.isoformat(),
+                "quantity": r.quantity,
+                "eventId": r.event_id,
+                "path": path_doc(r.path, found.nodes),
+            }
+            for r in found.receivers
+        ],
+    }
+
+
+def upstream_doc(found: Upstream) -> Document:
+    """``creditnet trace --up --json``: every batch upstream (the traced one first) with its
+    producer, shippers and path."""
+    return {
+        "batch": found.batch.id,
+        "asOf": found.as_of.isoformat(),
+        "batches": [
+            {
+                "id": b.batch_id,
+                "producer": _named(b.producer_id, found.nodes) if b.producer_id else None,
+                "shippers": [_named(s, found.nodes) for s in b.shippers],
+                "path": path_doc(b.path, found.nodes),
+            }
+            for b in found.batches
+        ],
+    }

@@ -50,6 +50,8 @@ class OutputFormat(StrEnum):
     GRAPHML = "graphml"
     CYTOSCAPE = "cytoscape"
     NEO4J_CSV = "neo4j-csv"
+    EPCIS = "epcis"
+    """Every supply movement as one EPCIS 2.0 document (:mod:`loaders.interop.epcis_export`)."""
     PARQUET = "parquet"
     """The whole store as a Parquet snapshot folder (:mod:`loaders.parquet`, docs/batch.md)."""
 
@@ -99,6 +101,14 @@ def export(
         if entity_id is not None:
             raise InvalidInput("a Parquet snapshot is of the whole store: export it without an id")
         return export_parquet(store, out)
+    if kind is OutputFormat.EPCIS:
+        from loaders.interop.epcis_export import export_epcis
+
+        if entity_id is not None:
+            raise InvalidInput(
+                "an EPCIS export holds every supply movement: export it without an id"
+            )
+        return export_epcis(store, out)
     if kind in (OutputFormat.FTM, OutputFormat.BODS):
         from loaders.interop import require_interop
 

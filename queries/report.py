@@ -15,6 +15,9 @@ A company's report also holds its joint incentives, granted or withheld with the
 condition, and its supervision class (:mod:`graph.rules.incentives`), decided over the same
 extraction; only when a company gets as far as the principal-person check are those persons'
 restrictions read (one :func:`graph.rules.engine.lookup_many` for all of them).
+
+A company's report lists its notices (recall notices, :mod:`graph.rules.supply`) beside its
+restrictions. They count in neither the score nor the incentives.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from graph.rules.incentives import (
     evaluate,
 )
 from graph.rules.schema import ConditionKind, Grade, RuleSet
+from graph.rules.supply import Notice, notices_for
 from graph.store import GraphReader
 
 __all__ = [
@@ -97,6 +101,8 @@ class CreditReport:
     """The incentive rules withheld, each with its first failing condition and blocker."""
     supervision_class: Grade | None = None
     """A company's supervision class (None for a person, or rules without supervision)."""
+    notices: tuple[Notice, ...] = ()
+    """A company's notices at the date (recall notices), sorted; no score or incentive effect."""
 
     @property
     def total_deducted(self) -> int:
@@ -146,7 +152,10 @@ def credit_report(store: GraphReader, entity_id: str, as_of: date, rules: RuleSe
     score = score_of(found.sanctions, found.restrictions, found.nodes, as_of, rules)
     nodes: dict[str, Entity] = dict(found.nodes)
     standing: Standing | None = None
+    notices: tuple[Notice, ...] = ()
     if isinstance(found.entity, Company):
+        # Read apart from the restrictions: a notice weighs in neither the score nor the facts.
+        notices = notices_for(store, [found.entity.id], as_of, rules).get(found.entity.id, ())
 
         def principals(ids: Sequence[str]) -> dict[str, tuple[Restriction, ...]]:
             # The one extra read: the principal persons' own restrictions, all at once.
@@ -177,6 +186,7 @@ def credit_report(store: GraphReader, entity_id: str, as_of: date, rules: RuleSe
         incentives=standing.incentives if standing is not None else (),
         withheld=standing.withheld if standing is not None else (),
         supervision_class=standing.supervision_class if standing is not None else None,
+        notices=notices,
     )
 
 

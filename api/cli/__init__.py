@@ -15,6 +15,7 @@ from api.cli.owner_table import register as register_owner_table
 from api.cli.reports import register as register_reports
 from api.cli.review import register as register_review
 from api.cli.serve import register as register_serve
+from api.cli.trace import register as register_trace
 
 __all__ = ["app", "main"]
 
@@ -50,6 +51,7 @@ for register in (
     register_serve,
     register_demo,
     register_batch,
+    register_trace,
 ):
     register(app)
 

@@ -26,7 +26,10 @@ from api.settings import Settings, StoreKind
 from graph.model import Company
 from graph.store import GraphStore
 
-__all__ = ["EXAMPLES", "register", "serve_demo"]
+__all__ = ["EXAMPLES", "UNSAFE_BATCH", "register", "serve_demo"]
+
+UNSAFE_BATCH = "06938127050018:RM20261109"
+"""The demo's unsafe raw-milk batch (loaders/demo/README.md, "Supply network and recall")."""
 
 EXAMPLES: list[tuple[str, str, Role]] = [
     (
@@ -52,8 +55,16 @@ EXAMPLES: list[tuple[str, str, Role]] = [
         " } officers { edges { node { role person { name } } } } } } }",
         Role.ADMIN,
     ),
+    (
+        "recall trace: who received the unsafe milk batch, or the yoghurt made from it",
+        '{ batch(id: "06938127050018:RM20261109") { product { name } '
+        'downstream(asOf: "2026-11-28") { receivers { company { id name } batch date quantity '
+        "} } } }",
+        Role.ADMIN,
+    ),
 ]
-"""Example requests the demo prints: (title, query with %s for a company id, role)."""
+"""Example requests the demo prints: (title, query with %s for a company id, role); the
+recall trace names :data:`UNSAFE_BATCH`."""
 
 
 def register(app: typer.Typer) -> None:
@@ -175,6 +186,12 @@ def serve_demo(
         out_console.print(
             f"Explorer: http://{host}:{port}/explore?id={company} (paste the admin key; an agency "
             "key sees no links)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        out_console.print(
+            f"Supply network: http://{host}:{port}/explore?id={UNSAFE_BATCH}&asOf=2026-11-28 "
+            "(the unsafe milk batch, its yoghurt and their shipments)",
             highlight=False,
             soft_wrap=True,
         )

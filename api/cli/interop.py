@@ -16,6 +16,7 @@ from api.cli.common import EXIT_REJECTED, Common, emit_json, err_console, fail, 
 from graph.rules.schema import load_rules
 from loaders.bundle import write_rejects
 from loaders.interop import InteropResult, load_interop, read_list_map
+from loaders.interop.epcis import read_party_map
 from queries.interop_export import OutputFormat, export
 
 __all__ = ["run_export", "run_interop_load"]
@@ -30,9 +31,11 @@ def run_interop_load(
     list_map: Path | None,
     allow_rejects: bool,
     rejects: Path | None,
+    party_map: Path | None = None,
 ) -> None:
     """Load a third-party file; report like a bundle load (exit 4 with the report on rejects)."""
     mapping = read_list_map(list_map) if list_map is not None else None
+    parties = read_party_map(party_map) if party_map is not None else None
     with (
         common.store(writes=True) as store,
         Progress(
@@ -54,6 +57,7 @@ def run_interop_load(
             allow_rejects=allow_rejects,
             batch_size=common.settings.batch_size,
             list_map=mapping,
+            party_map=parties,
             rules=load_rules(common.settings.rules),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
@@ -103,7 +107,7 @@ def _print(result: InteropResult, report: Path) -> None:
         table.add_row(kind, str(count))
     out_console.print(table)
     for kind, count in sorted(result.skipped.items()):
-        out_console.print(f"skipped (not modelled): {kind} x{count}", highlight=False)
+        out_console.print(f"skipped (not modelled): {kind} x{count}", highlight=False, markup=False)
     if result.dangling:
         err_console.print(
             f"{len(result.dangling)} link(s) name ids in neither the file nor the graph and "
@@ -111,11 +115,14 @@ def _print(result: InteropResult, report: Path) -> None:
             highlight=False,
         )
         for r in result.dangling[:10]:
-            err_console.print(f"  {r.file}:{r.line} [{r.column}] {r.value}", highlight=False)
+            err_console.print(
+                f"  {r.file}:{r.line} [{r.column}] {r.value}", highlight=False, markup=False
+            )
     for r in result.rejects[:10]:
         err_console.print(
             f"  {r.file}:{r.line} [{r.column}] {r.reason}" + (f" ({r.value})" if r.value else ""),
             highlight=False,
+            markup=False,
         )
     if result.rejects:
         err_console.print(f"  reject report: {report}", highlight=False)

@@ -260,8 +260,8 @@ def register(app: typer.Typer) -> None:
             OutputFormat,
             typer.Option(
                 "--format",
-                help="graphml, cytoscape, gexf, ftm, bods, neo4j-csv (docs/interop.md) or parquet "
-                "(the whole store, docs/batch.md)",
+                help="graphml, cytoscape, gexf, ftm, bods, neo4j-csv, epcis (docs/interop.md) or "
+                "parquet (the whole store, docs/batch.md)",
             ),
         ] = OutputFormat.GRAPHML,
         out: Annotated[

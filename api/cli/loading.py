@@ -25,6 +25,7 @@ from api.cli.common import (
 )
 from api.cli.interop import run_interop_load
 from api.settings import Settings
+from graph.memory import MemoryStore
 from graph.rules.schema import load_rules
 from graph.store import GraphStore
 from loaders.bundle import LoadResult, load_bundle, write_rejects
@@ -103,7 +104,7 @@ def load(
         str | None,
         typer.Option(
             "--format",
-            help="bundle, ftm, bods, psc or icij (docs/interop.md), or parquet (a snapshot, "
+            help="bundle, ftm, bods, psc, icij or epcis (docs/interop.md), or parquet (a snapshot, "
             "docs/batch.md); detected if omitted",
         ),
     ] = None,
@@ -113,6 +114,10 @@ def load(
     list_map: Annotated[
         Path | None,
         typer.Option("--list-map", help="FtM sanction programme to list: 'programme,LIST' lines"),
+    ] = None,
+    party_map: Annotated[
+        Path | None,
+        typer.Option("--party-map", help="EPCIS party GLN to company: 'gln,company_id' CSV lines"),
     ] = None,
     *,
     common: Common,
@@ -132,6 +137,7 @@ def load(
             list_map=list_map,
             allow_rejects=allow_rejects,
             rejects=rejects,
+            party_map=party_map,
         )
         return
     bundle = demo_bundle_dir() if bundle is None else bundle
@@ -221,6 +227,7 @@ def print_load(result: LoadResult, report: Path) -> None:
 def stats(*, common: Common) -> None:
     with common.store(empty_ok=True) as store:
         counts = store.stats()
+        footprint = store.footprint() if isinstance(store, MemoryStore) else None
     if common.json:
         emit_json({"nodes": dict(counts.nodes), "links": dict(counts.links)})
         return
@@ -233,6 +240,8 @@ def stats(*, common: Common) -> None:
     for link_type, n in counts.links.items():
         table.add_row("link", link_type, str(n))
     out_console.print(table)
+    if footprint is not None:
+        out_console.print(footprint.describe())
 
 
 def generate(

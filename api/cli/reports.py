@@ -1,4 +1,5 @@
-"""Commands that answer "what is this entity barred from": report and restrictions."""
+"""Commands that answer "what is this entity barred from": report, restrictions, screen, and the
+recall list (who must recall what)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from api.cli.output import (
     read_ids,
 )
 from graph.rules.schema import Grade, MeasureKind, RuleSet
+from queries.recalls import COLUMNS as RECALL_COLUMNS
+from queries.recalls import recall_list, recall_rows
 from queries.report import CreditReport, credit_report
 from queries.restrictions import COLUMNS, restriction_rows
 from queries.screen import screen as screen_ids
@@ -54,6 +57,11 @@ def register(app: typer.Typer) -> None:
         "screen",
         help="Screen many ids at once (a tender's bidders): restricted or not per measure, why.",
     )(screen)
+    command(
+        app,
+        "recalls",
+        help="Every recall notice in force: who received a batch found unsafe, and through what.",
+    )(recalls)
 
 
 def report(
@@ -131,16 +139,25 @@ def _print_report(result: CreditReport, rules: RuleSet) -> None:
     else:
         out_console.print("No own sanction records.")
 
+    if result.notices:
+        notices = Table(title="Notices (no score effect)", title_justify="left")
+        for name in ("measure", "rule", "source", "path"):
+            notices.add_column(name, overflow="fold")
+        for notice in result.notices:
+            source = f"{notice.source.id} {notice.source.list}"
+            notices.add_row(
+                notice.measure, Text(notice.rule), Text(source), Text(notice.path.describe(names))
+            )
+        out_console.print(notices)
     if not result.restrictions:
         out_console.print("No restrictions.")
+        _print_bases((n.rule, n.measure, n.legal_basis) for n in result.notices)
         return
     table = Table(title="Restrictions", title_justify="left")
     table.add_column("measure", overflow="fold")
     table.add_column("rule")
     table.add_column("source", overflow="fold")
     table.add_column("path", overflow="fold")
-    # The legal bases are long and shared by many rows: listed once each, below the table.
-    bases: dict[tuple[str, str], str] = {}
     for restriction in result.restrictions:
         source = f"{restriction.source.id} {restriction.source.list}"
         if restriction.disputed:
@@ -151,8 +168,20 @@ def _print_report(result: CreditReport, rules: RuleSet) -> None:
             Text(source),
             Text(restriction.path.describe(names)),
         )
-        bases.setdefault((restriction.rule, restriction.measure), restriction.legal_basis)
     out_console.print(table)
+    _print_bases(
+        [(r.rule, r.measure, r.legal_basis) for r in result.restrictions]
+        + [(n.rule, n.measure, n.legal_basis) for n in result.notices]
+    )
+
+
+def _print_bases(items: Iterable[tuple[str, str, str]]) -> None:
+    # The legal bases are long and shared by many rows: listed once each, below the tables.
+    bases: dict[tuple[str, str], str] = {}
+    for rule, measure, basis in items:
+        bases.setdefault((rule, measure), basis)
+    if not bases:
+        return
     out_console.print(Text("Legal basis", style="italic"))
     for (rule, measure), basis in sorted(bases.items()):
         out_console.print(Text.assemble((f"{rule} {measure}: ", "bold"), basis))
@@ -185,6 +214,27 @@ def restrictions(
             COLUMNS,
             lambda rows: views.listing_doc(day, "restrictions", rows, measure=measure),
         )
+
+
+def recalls(
+    as_of: ListAsOfOption = None,
+    output_format: FormatOption = OutputFormat.CSV,
+    out: OutOption = None,
+    *,
+    common: Common,
+) -> None:
+    day = parse_date(as_of)
+    rules = common.rules
+    with common.store() as store:
+        found = recall_list(store, day, rules)
+    emit_listing(
+        common,
+        out,
+        output_format,
+        recall_rows(found),
+        RECALL_COLUMNS,
+        lambda _rows: views.recall_list_doc(found, rules),
+    )
 
 
 def screen(

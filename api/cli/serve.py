@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import SecretStr
 
 from api.audit import AuditLog, AuditUnavailable, Verification, audit_path
 from api.auth import KeyStore, Role, keys_path
@@ -19,10 +22,14 @@ from api.cli.common import (
     fail,
     out_console,
 )
-from api.settings import Settings
+from api.factory import open_store
+from api.settings import Settings, StoreKind
 from graph.store import GraphStore
 
-__all__ = ["register", "run_server"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["register", "run_server", "run_workers", "settings_json", "worker_app"]
 
 
 def register(app: typer.Typer) -> None:
@@ -86,9 +93,87 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int, keys
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
+WORKER_SETTINGS = "CREDITNET_SERVE_WORKER_SETTINGS"
+"""The environment variable that hands the parent's settings to ``serve --workers`` processes."""
+
+WORKER_HEALTHCHECK_SECONDS = 30
+"""How long a worker may take to answer the supervisor's ping before it is replaced (a worker
+opening a large embedded store is busy for minutes, but its ping thread still answers)."""
+
+
+def settings_json(settings: Settings) -> str:
+    """``settings`` as JSON that :class:`Settings` reads back unchanged, secrets included.
+
+    The settings of ``serve`` come from the environment *and* the command line; worker processes
+    get them whole, so a ``--neo4j-uri`` given on the command line reaches every worker.
+    """
+    document = settings.model_dump(mode="json")
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            document[name] = value.get_secret_value()
+    return json.dumps(document)
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``serve --workers N`` process (uvicorn calls it in each worker).
+
+    Each worker opens its own store (its own Neo4j driver; its own copy of the embedded store,
+    which follows the shared journal) and checks the audit log as a single server does; the
+    store is closed when the worker stops.
+    """
+    from api.app import create_app
+
+    blob = os.environ.get(WORKER_SETTINGS)
+    if blob is None:
+        raise RuntimeError(
+            f"{WORKER_SETTINGS} is not set: worker_app runs inside `creditnet serve --workers N`"
+        )
+    settings = Settings(**json.loads(blob))
+    store = open_store(settings)
+    try:
+        audit = _checked_audit(store, settings)
+        return create_app(
+            store, settings, keys=KeyStore(keys_path(settings)), audit=audit, on_close=store.close
+        )
+    except BaseException:
+        store.close()
+        raise
+
+
+def run_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the API from ``workers`` processes sharing one listening socket until stopped.
+
+    uvicorn's supervisor binds the socket, starts the workers (each runs :func:`worker_app`),
+    replaces a worker that dies and stops them all on SIGINT or SIGTERM.
+    """
+    import uvicorn
+
+    os.environ[WORKER_SETTINGS] = settings_json(settings)
+    uvicorn.run(
+        f"{__name__}:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
+
+
 def serve(
     host: Annotated[str, typer.Option("--host", help="the address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="server processes sharing the port (Neo4j: about one per core of the API host; "
+            "embedded store: each process holds its own copy in memory)",
+        ),
+    ] = 1,
     *,
     common: Common,
 ) -> None:
@@ -98,6 +183,14 @@ def serve(
             f"note: no API keys in {keys.path} yet; create one with "
             "`creditnet keys add --role agency --name NAME`"
         )
+    if workers > 1:
+        if common.settings.store is StoreKind.MEMORY:
+            out_console.print(
+                f"note: each of the {workers} workers loads its own copy of the embedded store "
+                f"from {common.settings.data_dir} (memory is per process)"
+            )
+        run_workers(common.settings, host, port, workers)
+        return
     # a new deployment may be served (and keys made) before its data is loaded
     with common.store(writes=True) as store:
         run_server(store, common.settings, host, port, keys)

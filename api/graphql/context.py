@@ -9,6 +9,7 @@ from strawberry.fastapi import BaseContext
 from api.audit import AuditLog
 from api.auth import ApiKey, KeyStore, Role
 from api.clock import Clock, system_clock
+from api.graphql.blocking import blocking
 from api.graphql.loaders import Loaders
 from graph.errors import InvalidInput
 from graph.rules.schema import RuleSet, load_rules
@@ -89,14 +90,22 @@ class Context(BaseContext):
             )
         return first
 
-    def flush_audit(self, ok: bool) -> None:
-        """Append what this request read to the audit log (called once, after execution)."""
+    async def flush_audit(self, ok: bool) -> None:
+        """Append what this request read to the audit log (called once, after execution).
+
+        One append for the request, in a worker thread: the fsync must not stall the event loop,
+        and appends from concurrent requests are group-committed (:class:`api.audit.AuditLog`).
+        """
         records = list(self.audit_records)
         if self.person_reads:
             records.append(("person_read", sorted(self.person_reads)))
+        self.audit_records.clear()
+        self.person_reads.clear()
+        if not records:
+            return
         key = self._key
-        for operation, subjects in records:
-            self.audit.append(
+        events = [
+            self.audit.new_event(
                 operation=operation,
                 subject_ids=subjects,
                 key_id=key.id if key else None,
@@ -105,5 +114,6 @@ class Context(BaseContext):
                 request_id=self.request_id,
                 result="ok" if ok else "error",
             )
-        self.audit_records.clear()
-        self.person_reads.clear()
+            for operation, subjects in records
+        ]
+        await blocking(self.audit.append_events, events)

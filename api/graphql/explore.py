@@ -24,6 +24,7 @@ from strawberry.types import Info
 from api.auth import Role
 from api.graphql.blocking import blocking
 from api.graphql.context import Context
+from api.graphql.explore_supply import PRODUCT_OF, ProductOf, supply_part
 from api.graphql.types import Path, decode_cursor, encode_cursor
 from graph import model
 from graph.errors import InvalidInput, NotFound
@@ -42,6 +43,8 @@ class NodeKind(Enum):
     PERSON = "PERSON"
     ADDRESS = "ADDRESS"
     SANCTION = "SANCTION"
+    PRODUCT = "PRODUCT"
+    BATCH = "BATCH"
 
 
 # The order relations are paged in: the few links that say most first (owners, officers), the
@@ -57,21 +60,36 @@ _RELATIONS: dict[tuple[model.LinkType, bool, NodeKind], str] = {
     (model.LinkType.REGISTERED_AT, True, NodeKind.PERSON): "addresses",
     (model.LinkType.REGISTERED_AT, False, NodeKind.ADDRESS): "registered here",
 }
-_ORDER = {name: i for i, name in enumerate(dict.fromkeys(_RELATIONS.values()))}
+_SUPPLY_RELATIONS = (
+    "product",
+    "producer",
+    "inputs",
+    "batches produced",
+    "batches received",
+    "transformations",
+    "outputs",
+    "shipments sent",
+    "receivers",
+)
+"""The movements of goods (:mod:`api.graphql.explore_supply`), after the entity links, in the
+way goods go."""
+_ORDER = {
+    name: i for i, name in enumerate(dict.fromkeys([*_RELATIONS.values(), *_SUPPLY_RELATIONS]))
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ExploreNode:
     """A node of the explorer's view, with what it needs to draw and mark it."""
 
-    node: model.Company | model.Person | model.Address | model.Sanction
+    node: model.Node
     sanctioned: bool
     measures: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class ExploreLink:
-    link: model.Link | model.Sanction
+    link: model.Link | model.Sanction | ProductOf
     relation: str
 
 
@@ -94,6 +112,10 @@ def _kind(node: object) -> NodeKind:
         return NodeKind.PERSON
     if isinstance(node, model.Address):
         return NodeKind.ADDRESS
+    if isinstance(node, model.Product):
+        return NodeKind.PRODUCT
+    if isinstance(node, model.Batch):
+        return NodeKind.BATCH
     return NodeKind.SANCTION
 
 
@@ -141,42 +163,61 @@ def explore_page(
     (['c0', 'c1'], 3, (('positions', 1),))
     """
     sub = store.neighbourhood([node_id], steps=PATH_STEPS, hops=1, as_of=day)
-    center = sub.nodes.get(node_id)
+    center: model.Node | None = sub.nodes.get(node_id)
     if center is None:
         found = store.get(node_id)
         if found is None:
-            raise NotFound(f"no company, person or address has id {node_id!r}")
+            raise NotFound(f"no company, person, address, product or batch has id {node_id!r}")
         if isinstance(found, model.Sanction):
             raise InvalidInput(
                 f"{node_id!r} is a sanction record; explore its subject {found.subject_id!r}"
             )
-        raise InvalidInput(f"{node_id!r} is not a company, person or address")
+        if not isinstance(found, (model.Company, model.Batch, model.Product)):
+            raise InvalidInput(f"{node_id!r} is not a company, person, address or batch")
+        center = found
     kind = _kind(center)
+    supply = supply_part(
+        store, center, day, lambda s: engine.sanction_in_force(s, day, rules.publicity)
+    )
+    relation: dict[str, str] = {
+        link.key: _relation(link, node_id, kind) for link in sub.links.values()
+    }
+    relation.update((link.key, name) for link, name in supply.links)
+    nodes_of: dict[str, model.Node] = {**supply.nodes, **sub.nodes}
 
-    def other(link: model.Link) -> str:
-        return link.target if link.source == node_id else link.source
+    def other(link: model.Link | ProductOf) -> str:
+        # a shipment a company sent touches neither end of it: the receiver is the other end
+        return link.source if link.target == node_id else link.target
 
-    links = sorted(
-        sub.links.values(),
-        key=lambda link: (_ORDER.get(_relation(link, node_id, kind), 99), other(link), link.key),
+    links: list[model.Link | ProductOf] = sorted(
+        [*sub.links.values(), *(link for link, _ in supply.links)],
+        key=lambda link: (_ORDER.get(relation[link.key], 99), other(link), link.key),
     )
     page = links[start : start + size]
-    left = Counter(_relation(link, node_id, kind) for link in links[start + size :])
-    neighbours: dict[str, model.Company | model.Person | model.Address] = {}
+    left = Counter(relation[link.key] for link in links[start + size :])
+    neighbours: dict[str, model.Node] = {}
     for link in page:
-        neighbours.setdefault(other(link), sub.nodes[other(link)])
+        for end in (link.source, link.target):
+            if end != node_id:
+                neighbours.setdefault(end, nodes_of[end])
     records = [
         s
-        for s in (sub.sanctions_of(node_id) if kind is not NodeKind.ADDRESS else [])
+        for s in (sub.sanctions_of(node_id) if kind in (NodeKind.COMPANY, NodeKind.PERSON) else [])
         if engine.sanction_in_force(s, day, rules.publicity)
     ]
-    nodes = [_marked(store, sub, n, day, rules) for n in neighbours.values()]
+
+    def marked(node: model.Node) -> ExploreNode:
+        if isinstance(node, (model.Company, model.Person, model.Address)):
+            return _marked(store, sub, node, day, rules)
+        return ExploreNode(node, node.id in supply.unsafe, ())
+
+    nodes = [marked(n) for n in neighbours.values()]
     nodes += [ExploreNode(s, False, ()) for s in records]
     return ExplorePage(
-        center=_marked(store, sub, center, day, rules) if start == 0 else None,
+        center=marked(center) if start == 0 else None,
         nodes=tuple(nodes),
         links=tuple(
-            [ExploreLink(link, _relation(link, node_id, kind)) for link in page]
+            [ExploreLink(link, relation[link.key]) for link in page]
             + [ExploreLink(s, "records") for s in records]
         ),
         start=start,
@@ -200,10 +241,13 @@ class GraphNode:
     status: str | None
     """A company's status; a sanction record's status."""
     detail: str | None
-    """An address's region, a sanction record's authority and description."""
+    """An address's region, a sanction record's authority and description, a product's
+    category, a batch's product and quantity."""
     legal_basis: str | None
     start: date | None
+    """A record's start, a batch's production day."""
     end: date | None
+    """A record's end, a batch's expiry day."""
 
     @classmethod
     def of(cls, item: ExploreNode, ctx: Context) -> GraphNode:
@@ -221,6 +265,16 @@ class GraphNode:
             status = node.status.value if node.status else None
         elif isinstance(node, model.Address):
             label, detail = node.text, node.region
+        elif isinstance(node, model.Product):
+            label = node.name
+            detail = node.category.value if node.category else None
+        elif isinstance(node, model.Batch):
+            label = node.lot
+            amount = f"{node.quantity:g}" if node.quantity is not None else None
+            detail = " · ".join(filter(None, [node.product_id, amount]))
+            start, end = node.produced, node.expires
+        elif not isinstance(node, model.Sanction):
+            raise InvalidInput(f"{node.id!r} is not something the explorer draws")
         else:
             label = str(node.list)
             status = node.status.value
@@ -246,7 +300,9 @@ class GraphNode:
 class GraphLink:
     """A link as the explorer draws it: ``source`` to ``target`` the way it is stored (the owner
     to the company, the officer to the company, the entity to its address, the record to its
-    subject); ``relation`` names it from the explored node (owners, positions, ...)."""
+    subject, the company to the batch it produced, a batch to the company it was shipped to, an
+    input batch to its output, a batch to its product); ``relation`` names it from the explored
+    node (owners, positions, receivers, ...)."""
 
     id: strawberry.ID
     type: str
@@ -256,7 +312,16 @@ class GraphLink:
     role: str | None
     share: float | None
     start: date | None
+    """From when it counts: a movement's date."""
     end: date | None
+    quantity: float | None = None
+    """What a shipment moved."""
+    from_id: strawberry.ID | None = None
+    """The company that shipped (SHIPPED)."""
+    by_id: strawberry.ID | None = None
+    """The company that transformed (TRANSFORMED_INTO)."""
+    event_id: str | None = None
+    """A movement's source event."""
 
     @classmethod
     def of(cls, item: ExploreLink) -> GraphLink:
@@ -273,6 +338,25 @@ class GraphLink:
                 start=link.effective_start,
                 end=link.end,
             )
+        if isinstance(link, ProductOf):
+            return cls(
+                id=strawberry.ID(link.key),
+                type=PRODUCT_OF,
+                source=strawberry.ID(link.source),
+                target=strawberry.ID(link.target),
+                relation=item.relation,
+                role=None,
+                share=None,
+                start=None,
+                end=None,
+            )
+        movement = (
+            link
+            if isinstance(link, (model.Produced, model.Shipped, model.TransformedInto))
+            else None
+        )
+        shipped = link if isinstance(link, model.Shipped) else None
+        by = link.by_id if isinstance(link, model.TransformedInto) else None
         return cls(
             id=strawberry.ID(link.key),
             type=link.type.value,
@@ -283,6 +367,10 @@ class GraphLink:
             share=link.share if isinstance(link, model.Ownership) else None,
             start=link.start,
             end=link.end,
+            quantity=shipped.quantity if shipped else None,
+            from_id=strawberry.ID(shipped.from_id) if shipped else None,
+            by_id=strawberry.ID(by) if by else None,
+            event_id=movement.event_id if movement else None,
         )
 
 

@@ -62,6 +62,8 @@ FIELD_COSTS: dict[str, int] = {
     "Query.ownershipClosure": 20,
     # one extraction for every id, but up to thousands of them
     "Query.screen": 1_000,
+    # every record in force on a batch, and the downstream closure of all their batches
+    "Query.recallNotices": 1_000,
     # a closure, the officers' restrictions and the phoenix look-back
     "Query.signals": 50,
     "Query.cycles": 20,

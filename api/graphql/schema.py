@@ -6,30 +6,34 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import date
 from typing import Annotated, Any
 
 import strawberry
 from graphql import (
-    ExecutionResult as GraphQLExecutionResult,
-)
-from graphql import (
+    DocumentNode,
     FieldNode,
     GraphQLError,
     GraphQLID,
+    GraphQLObjectType,
     GraphQLResolveInfo,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
+    default_field_resolver,
     get_named_type,
+)
+from graphql import (
+    ExecutionResult as GraphQLExecutionResult,
 )
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult, Info
 from strawberry.types.graphql import OperationType
 
@@ -50,8 +54,10 @@ from api.graphql.explore import ExploreQuery
 from api.graphql.incentives import IncentiveMutation, IncentiveQuery
 from api.graphql.limits import MAX_PATH_HOPS, QueryLimits, limit_rule
 from api.graphql.measures import add_catalogue_measures
+from api.graphql.recalls import RecallQuery
 from api.graphql.screening import ScreenQuery
 from api.graphql.signals import SignalsQuery
+from api.graphql.supply import SupplyQuery
 from api.graphql.types import (
     AuditEvent,
     BeneficialOwner,
@@ -77,7 +83,7 @@ from graph.rules.schema import Catalogue
 from loaders.uscc import normalize_id
 from queries import due_process, ownership, paths, report
 
-__all__ = ["DEADLINE_CODE", "build_schema", "root_fields"]
+__all__ = ["DEADLINE_CODE", "build_schema", "normalize_id_arguments", "root_fields"]
 
 DEADLINE_CODE = "DEADLINE_EXCEEDED"
 
@@ -85,7 +91,7 @@ OperationObserver = Callable[[str, bool, float], None]
 
 
 @strawberry.type
-class Query(ExploreQuery, IncentiveQuery, ScreenQuery, SignalsQuery):
+class Query(ExploreQuery, IncentiveQuery, RecallQuery, ScreenQuery, SignalsQuery, SupplyQuery):
     @strawberry.field
     async def entity(self, info: Info[Context, None], id: strawberry.ID) -> Entity | None:
         """A company or person by id; null when there is none."""
@@ -487,33 +493,39 @@ class Observe(SchemaExtension):
             execution.context.operation = root_fields(execution)
 
 
-class NormalizeIds(SchemaExtension):
-    """Every ``ID`` argument as a lookup expects it: surrounding spaces dropped, a unified social
-    credit code upper-cased (a code typed in lower case finds the company). One place for every
-    field, so no resolver can forget it."""
+def normalize_id_arguments(schema: strawberry.Schema) -> int:
+    """Make every field with an ``ID`` argument see it as a lookup expects it: surrounding spaces
+    dropped, a unified social credit code upper-cased (a code typed in lower case finds the
+    company). One place for every field, so no resolver can forget it; returns how many fields.
 
-    def resolve(
-        self,
-        _next: Callable[..., Any],
-        root: Any,
-        info: GraphQLResolveInfo[Any],
-        *args: Any,
-        **kwargs: Any,
-    ) -> Any:
-        field = info.parent_type.fields.get(info.field_name) if kwargs else None
-        if field is not None:  # None too for introspection's __type and __schema
-            arguments = field.args
-            for name, value in kwargs.items():
-                graphql_name = _argument_name(name)
-                argument = arguments.get(graphql_name)
-                if argument is not None and get_named_type(argument.type) is GraphQLID:
-                    kwargs[name] = _normalized(value)
-        return _next(root, info, *args, **kwargs)
+    Done once on the built schema by wrapping just those fields' resolvers, not with a schema
+    extension's ``resolve`` hook: that is middleware around every field of every answer, and a
+    credit report has hundreds of fields.
+    """
+    wrapped = 0
+    for type_ in schema._schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for field in type_.fields.values():
+            names = tuple(
+                argument.out_name or name
+                for name, argument in field.args.items()
+                if get_named_type(argument.type) is GraphQLID
+            )
+            if names:
+                field.resolve = _normalizing(field.resolve or default_field_resolver, names)
+                wrapped += 1
+    return wrapped
 
 
-def _argument_name(python_name: str) -> str:
-    head, *rest = python_name.rstrip("_").split("_")
-    return head + "".join(part.title() for part in rest)
+def _normalizing(resolve: Callable[..., Any], names: tuple[str, ...]) -> Callable[..., Any]:
+    def resolve_normalized(root: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
+        for name in names:
+            if name in kwargs:
+                kwargs[name] = _normalized(kwargs[name])
+        return resolve(root, info, **kwargs)
+
+    return resolve_normalized
 
 
 def _normalized(value: Any) -> Any:
@@ -581,7 +593,7 @@ class Schema(strawberry.Schema):
         ok = not result.errors
         operation = "invalid"
         if isinstance(context_value, Context):
-            context_value.flush_audit(ok)
+            await context_value.flush_audit(ok)
             operation = context_value.operation
         if self.observer is not None:
             self.observer(operation, ok, time.perf_counter() - started)
@@ -615,6 +627,42 @@ class Schema(strawberry.Schema):
 _CACHE_SIZE = 1024
 
 
+class _ValidationCache(SchemaExtension):
+    """Validation results by parsed document, for one schema.
+
+    Strawberry's ``ValidationCache`` keys an LRU cache on the document, and graphql-core hashes
+    a document by walking its whole tree: for a credit report that hash cost a third of the
+    server's own time per request. The parser cache hands out the same document object for the
+    same query text, so this cache keys on the object's identity, and keeps the object in the
+    entry so that an identity reused after garbage collection can never match. The schema and
+    its rules are fixed per schema, so they need not be part of the key.
+    """
+
+    def __init__(self, entries: OrderedDict[int, tuple[DocumentNode, list[GraphQLError]]]) -> None:
+        super().__init__()
+        self.entries = entries
+
+    def on_validate(self) -> Iterator[None]:
+        execution = self.execution_context
+        document = execution.graphql_document
+        if document is None:  # not parsed: nothing to validate
+            yield
+            return
+        found = self.entries.get(id(document))
+        if found is not None and found[0] is document:
+            self.entries.move_to_end(id(document))
+            errors = found[1]
+        else:
+            errors = validate_document(
+                execution.schema._schema, document, execution.validation_rules
+            )
+            self.entries[id(document)] = (document, errors)
+            if len(self.entries) > _CACHE_SIZE:
+                self.entries.popitem(last=False)
+        execution.pre_execution_errors = errors
+        yield
+
+
 def build_schema(
     *,
     limits: QueryLimits | None = None,
@@ -627,12 +675,13 @@ def build_schema(
     # Clients send the same few query texts with other variables: parsing and validating them
     # once cuts a credit report's server time several-fold (bench/api.py). The limits still
     # apply: the token limit is a parse option and the depth, alias and cost limits are one
-    # validation rule, both part of the cache keys. So the rule classes are built once (a rule
-    # made per request is a new class, and no key would ever repeat); the caches are
-    # strawberry's, shared by every instance of one size, so each request still gets its own
+    # validation rule. The parser cache is strawberry's, keyed by the text and the parse options,
+    # shared by every schema of one size; the validation cache is this schema's own (its rules
+    # are built once, here), keyed by the parsed document. Each request still gets its own
     # extension objects. The limit rule is linear in the document (api/graphql/limits.py), so a
     # literal changed to miss the cache costs no more than any other request.
     rules: list[Any] = [limit_rule(limits or QueryLimits())]
+    validated: OrderedDict[int, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     schema = Schema(
@@ -644,14 +693,14 @@ def build_schema(
             lambda: AddValidationRules(rules),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: ParserCache(maxsize=_CACHE_SIZE),
-            lambda: ValidationCache(maxsize=_CACHE_SIZE),
+            lambda: _ValidationCache(validated),
             Observe,
             ErrorCodes,
-            NormalizeIds,
         ],
     )
     schema.timeout = timeout
     schema.observer = observer
+    normalize_id_arguments(schema)
     if catalogue is not None:
         # Measure enumerates the shipped measures; the rules in force may add their own.
         add_catalogue_measures(schema, catalogue)

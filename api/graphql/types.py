@@ -6,7 +6,7 @@ import base64
 from collections.abc import Callable
 from datetime import date
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -19,10 +19,13 @@ from api.graphql.context import Context
 from api.graphql.loaders import LinkKey, LinkRow
 from graph import explain, model
 from graph.errors import InvalidInput
-from graph.rules import engine, incentives
+from graph.rules import engine, incentives, supply
 from graph.rules.schema import RuleSet
 from queries import ownership, report
 from queries.commitments import commitments_of
+
+if TYPE_CHECKING:
+    from api.graphql.supply import Batch
 
 __all__ = [
     "AuditEvent",
@@ -180,6 +183,9 @@ class Sanction:
     status: str
     status_date: date | None
     disputed: bool
+    batch_id: strawberry.ID | None = strawberry.field(
+        description="The product batch the record found at fault (product-safety records)."
+    )
 
     @classmethod
     def of(cls, s: model.Sanction, rules: RuleSet) -> Sanction:
@@ -203,6 +209,7 @@ class Sanction:
             status=doc["status"],
             status_date=_day(doc["statusDate"]),
             disputed=doc["disputed"],
+            batch_id=strawberry.ID(doc["batchId"]) if doc["batchId"] is not None else None,
         )
 
 
@@ -347,6 +354,15 @@ class Company(Entity):
             industry=c.industry,
             registered_capital=c.registered_capital,
         )
+
+    @strawberry.field
+    async def batches(
+        self, info: Info[Context, None], as_of: date | None = None
+    ) -> list[Annotated[Batch, strawberry.lazy("api.graphql.supply")]]:
+        from api.graphql.supply import batches_of  # supply imports this module
+
+        info.context.require(Role.AGENCY, "batches")
+        return await batches_of(info, str(self.id), as_of)
 
     @strawberry.field
     async def owners(
@@ -603,6 +619,9 @@ class PathLink:
     share: float | None
     start: date | None
     end: date | None
+    quantity: float | None = strawberry.field(
+        description="What a SHIPPED link moved (supply links: start is the movement's date)"
+    )
 
     @classmethod
     def of(cls, link: explain.PathLink) -> PathLink:
@@ -619,6 +638,7 @@ class PathLink:
             share=doc["share"],
             start=_day(doc["start"]),
             end=_day(doc["end"]),
+            quantity=doc.get("quantity"),
         )
 
 
@@ -707,7 +727,7 @@ class WithheldIncentive:
     blocker: IncentiveBlocker | None
 
 
-def _restriction(x: engine.Restriction, rules: RuleSet) -> Restriction:
+def _restriction(x: engine.Restriction | supply.Notice, rules: RuleSet) -> Restriction:
     return Restriction(
         measure=x.measure,
         rule=x.rule,
@@ -750,6 +770,10 @@ class CreditReport:
     withheld_incentives: list[WithheldIncentive]
     supervision_class: Grade | None
     """A company's supervision class A-D (null for a person)."""
+    notices: list[Restriction] = strawberry.field(
+        description="A company's notices (recall notices of batches it received), shaped as "
+        "restrictions, the path from the batch at fault; no score or incentive effect"
+    )
 
     @classmethod
     def of(cls, r: report.CreditReport, ctx: Context) -> CreditReport:
@@ -769,17 +793,7 @@ class CreditReport:
                 for d in r.deductions
             ],
             sanctions=[Sanction.of(s.sanction, ctx.rules) for s in r.sanctions],
-            restrictions=[
-                Restriction(
-                    measure=x.measure,
-                    rule=x.rule,
-                    legal_basis=x.legal_basis,
-                    source=Sanction.of(x.source, ctx.rules),
-                    path=Path.of(x.path),
-                    disputed=x.disputed,
-                )
-                for x in r.restrictions
-            ],
+            restrictions=[_restriction(x, ctx.rules) for x in r.restrictions],
             incentives=[
                 Incentive(measure=i.measure, rule=i.rule, legal_basis=i.legal_basis)
                 for i in r.incentives
@@ -788,6 +802,7 @@ class CreditReport:
             supervision_class=(
                 Grade(r.supervision_class.value) if r.supervision_class is not None else None
             ),
+            notices=[_restriction(x, ctx.rules) for x in r.notices],
         )
 
 

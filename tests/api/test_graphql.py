@@ -11,6 +11,7 @@ import pytest
 
 from api.app import ApiSettings
 from api.auth import Role
+from graph.extraction import Extraction
 from graph.model import (
     Company,
     CompanyStatus,
@@ -241,6 +242,10 @@ class CountingStore:
         self.calls.append("neighbourhood")
         return self.inner.neighbourhood(seeds, steps=steps, hops=hops, as_of=as_of)
 
+    def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
+        self.calls.append("extract")
+        return self.inner.extract(requests)
+
     def sanctions(self, subject_ids: Iterable[str] | None = None) -> Iterable[Sanction]:
         self.calls.append("sanctions")
         return list(self.inner.sanctions(subject_ids))
@@ -324,3 +329,52 @@ def test_lookups_are_normalised_and_search_crosses_scripts(store: GraphStore, ap
             "query($q: String!) { search(query: $q) { edges { node { id } } } }", {"q": text}
         )
         assert [e["node"]["id"] for e in found["data"]["search"]["edges"]] != [], text
+
+
+SUPPLY_QUERY = """
+query Trace($id: ID!, $asOf: Date) {
+  batch(id: $id) {
+    id lot produced product { id name category }
+    downstream(asOf: $asOf) {
+      batch asOf
+      receivers {
+        company { id name } batch date quantity
+        path { links { type from to start quantity } }
+      }
+    }
+    upstream(asOf: $asOf) { batches { id producer { id } shippers { id } } }
+  }
+  entity(id: "P") { ... on Company { batches(asOf: $asOf) { id lot } } }
+  none: batch(id: "nope:1") { id }
+}
+"""
+
+
+def test_batch_traces_down_and_up_and_companies_list_their_batches(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    from tests.conformance.test_supply import network
+
+    store.write(network())
+    api = make_api(store, tmp_path)
+    body = api.query(SUPPLY_QUERY, {"id": "g:1", "asOf": "2024-03-01"}, role=Role.AGENCY)
+    assert "errors" not in body, body
+    batch = body["data"]["batch"]
+    assert batch["product"] == {"id": "g", "name": "Milk", "category": None}
+    receivers = batch["downstream"]["receivers"]
+    assert [(r["company"]["id"], r["batch"], r["date"]) for r in receivers] == [
+        ("P", "g:1", "2024-01-05"),
+        ("R", "h:1", "2024-02-01"),
+    ]
+    assert receivers[1]["path"]["links"][-1] == {
+        "type": "SHIPPED",
+        "from": "h:1",
+        "to": "R",
+        "start": "2024-02-01",
+        "quantity": 5.0,
+    }
+    assert batch["upstream"]["batches"] == [
+        {"id": "g:1", "producer": {"id": "F"}, "shippers": [{"id": "F"}]}
+    ]
+    assert [b["id"] for b in body["data"]["entity"]["batches"]] == ["g:1", "h:1"]
+    assert body["data"]["none"] is None

@@ -108,6 +108,6 @@ def test_store_calls_do_not_grow_with_the_ids(store: GraphStore, tmp_path: Path)
         assert "errors" not in body, body
         assert len(body["data"]["screen"]["rows"]) == size + 1
         calls.append(sorted(counting.calls))
-    # the entities with their officers, the ownership closures both ways, then the path nodes
-    # named in one call: the same whatever the number of ids
-    assert calls[0] == calls[1] == ["get_many", "neighbourhood", "neighbourhood", "neighbourhood"]
+    # the entities with their officers and the ownership closures both ways in one read, then
+    # the path nodes named in one call: the same whatever the number of ids
+    assert calls[0] == calls[1] == ["extract", "get_many"]

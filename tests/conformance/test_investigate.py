@@ -108,6 +108,7 @@ def test_paths_shortest_first_with_alternatives(store: GraphStore) -> None:
         "share": None,
         "start": None,
         "end": None,
+        "quantity": None,
     }
     assert second["nodes"][2] == {"id": "X", "name": "1 Road", "kind": "ADDRESS"}
 

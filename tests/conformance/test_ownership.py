@@ -358,6 +358,7 @@ def test_json_shapes_are_camel_case(store: GraphStore) -> None:
         "share": 80.0,
         "start": None,
         "end": None,
+        "quantity": None,
     }
     holding = views.effective_holding_doc(ownership_closure(store, "T", DAY)[0])
     assert set(holding) == {"entity", "effectiveShare", "controls", "depth"}

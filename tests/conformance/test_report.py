@@ -413,6 +413,7 @@ def test_report_json_has_the_graphql_shape(store: GraphStore, rules: RuleSet) ->
         "status": "active",
         "statusDate": None,
         "disputed": True,
+        "batchId": None,
     }
     path = {
         "nodes": [
@@ -428,6 +429,7 @@ def test_report_json_has_the_graphql_shape(store: GraphStore, rules: RuleSet) ->
                 "share": None,
                 "start": None,
                 "end": None,
+                "quantity": None,
             }
         ],
     }
@@ -457,6 +459,7 @@ def test_report_json_has_the_graphql_shape(store: GraphStore, rules: RuleSet) ->
             }
             for measure in ("HONOR_BAN", "OFFICER_APPOINTMENT_BAN")
         ],
+        "notices": [],
         # incentives and supervision classes are for companies only
         "incentives": [],
         "withheldIncentives": [],

@@ -80,7 +80,8 @@ def test_demo_incentives_commitments_and_draw(env: dict[str, str], tmp_path: Pat
     assert all(d.returncode == 0 for d in draws), draws[0].stderr
     first_draw, second_draw = (json.loads(d.stdout) for d in draws)
     assert first_draw == second_draw
-    assert sum(c["size"] for c in first_draw["classes"].values()) == 50
+    # every demo company is in one class: 50, and the 5 of the supply chain (issue 17)
+    assert sum(c["size"] for c in first_draw["classes"].values()) == 55
     assert first_draw["classes"]["D"]["selected"] == first_draw["classes"]["D"]["size"]
     unseeded = run(["inspections", "draw", *actor], env, tmp_path)
     assert unseeded.returncode == 2

@@ -45,7 +45,7 @@ export async function gql(query, variables = {}) {
 }
 
 const NODE = "id kind label sanctioned restricted measures status detail legalBasis start end";
-const LINK = "id type source target relation role share start end";
+const LINK = "id type source target relation role share start end quantity fromId byId eventId";
 const PATH = "nodes { id name kind } links { type from to role share start end }";
 
 /** One request marking up to 25 nodes: each one's centre of an empty neighbourhood page. */

@@ -12,18 +12,29 @@ import { drawOnCanvas } from "@sigma/export-image";
 import { ApiError, Q, gql, marksQuery, storeKey, storedKey } from "./api.js";
 import { variants } from "./chinese.js";
 import { download, toGEXF, toGraphML } from "./exporters.js";
+import {
+  SUPPLY_COLOURS,
+  SUPPLY_EDGE_COLOURS,
+  drawSupplyShapes,
+  supplyEdgeAttributes,
+  supplyEdgeLabel,
+  supplyEdgeLines,
+  supplyNodeLines,
+} from "./supply.js";
 
 const COLOURS = {
   COMPANY: "#0072b2",
   PERSON: "#009e73",
   ADDRESS: "#999999",
   SANCTION: "#d55e00",
+  ...SUPPLY_COLOURS,
 };
 const EDGE_COLOURS = {
   OWNS: "#7fb2d6",
   OFFICER_OF: "#8fd1bd",
   REGISTERED_AT: "#cccccc",
   SANCTIONED: "#eba57a",
+  ...SUPPLY_EDGE_COLOURS,
 };
 const CYCLE = "#e69f00";
 const HIGHLIGHT = "#cc79a7";
@@ -68,7 +79,7 @@ function edgeLabel(link) {
   if (link.type === "OWNS") return link.share == null ? "owns (share unknown)" : `${+link.share.toFixed(2)}%`;
   if (link.type === "OFFICER_OF") return (link.role || "officer").replace(/_/g, " ");
   if (link.type === "REGISTERED_AT") return "registered at";
-  return "record";
+  return supplyEdgeLabel(link) || "record";
 }
 
 function roleAllows(needed) {
@@ -120,6 +131,7 @@ function edgeReducer(edge, data) {
 function drawMarks(sigma, context) {
   const { width, height } = sigma.getDimensions();
   context.clearRect(0, 0, width, height);
+  drawSupplyShapes(sigma, graph, context);
   for (const cycle of state.cycles) {
     const points = cycle.ids
       .filter((id) => graph.hasNode(id) && sigma.getNodeDisplayData(id))
@@ -212,6 +224,7 @@ function makeRenderer() {
     nodeReducer,
     edgeReducer,
     allowInvalidContainer: true,
+    enableEdgeEvents: true,
   });
   installMarks(renderer);
   renderer.on("clickNode", ({ node }) => select(node));
@@ -221,6 +234,8 @@ function makeRenderer() {
   });
   renderer.on("enterNode", ({ node, event }) => showTooltip(node, event));
   renderer.on("leaveNode", () => ($("tooltip").hidden = true));
+  renderer.on("enterEdge", ({ edge, event }) => showEdgeTooltip(edge, event));
+  renderer.on("leaveEdge", () => ($("tooltip").hidden = true));
   let dragged = null;
   renderer.on("downNode", ({ node }) => {
     dragged = node;
@@ -242,15 +257,27 @@ function makeRenderer() {
 
 function showTooltip(node, event) {
   const a = graph.getNodeAttributes(node);
-  const tip = $("tooltip");
   const lines = [`<strong>${escapeHtml(a.name)}</strong> <small>${a.kind.toLowerCase()} ${escapeHtml(node)}</small>`];
-  if (a.sanctioned) lines.push("sanctioned: a record of its own is in force");
+  if (a.sanctioned && a.kind !== "BATCH") lines.push("sanctioned: a record of its own is in force");
   if (a.measures && a.measures.length) lines.push(`restricted: ${a.measures.map(escapeHtml).join(", ")}`);
   if (a.kind === "SANCTION") {
     lines.push(escapeHtml(a.detail || ""));
     if (a.legalBasis) lines.push(`legal basis: ${escapeHtml(a.legalBasis)}`);
     lines.push(`from ${a.start || "?"} to ${a.end || "open"}`);
   }
+  lines.push(...supplyNodeLines(a, escapeHtml));
+  placeTooltip(lines, event);
+}
+
+// A movement's date, quantity, sender or transformer and event, on hover.
+function showEdgeTooltip(edge, event) {
+  const [source, target] = graph.extremities(edge);
+  const lines = supplyEdgeLines(graph.getEdgeAttributes(edge), source, target, escapeHtml);
+  if (lines.length) placeTooltip(lines, event);
+}
+
+function placeTooltip(lines, event) {
+  const tip = $("tooltip");
   tip.innerHTML = lines.filter(Boolean).join("<br>");
   const original = event && event.original;
   tip.style.left = `${(original ? original.clientX : event.x) + 12}px`;
@@ -323,6 +350,7 @@ function upsertLink(link) {
     label: edgeLabel(link),
     color: EDGE_COLOURS[link.type] || "#ccc",
     size: link.type === "OWNS" && link.share ? 1.5 + link.share / 40 : 1.5,
+    ...supplyEdgeAttributes(link),
   };
   if (graph.hasEdge(link.id)) graph.mergeEdgeAttributes(link.id, attrs);
   else graph.addDirectedEdgeWithKey(link.id, link.source, link.target, attrs);
@@ -813,7 +841,7 @@ function renderPanel(owners) {
     panel.append(more);
   }
 
-  if (roleAllows("investigator") && a.kind !== "SANCTION") {
+  if (roleAllows("investigator") && ["COMPANY", "PERSON", "ADDRESS"].includes(a.kind)) {
     const form = document.createElement("form");
     form.className = "actions";
     form.innerHTML = '<input data-testid="path-to" placeholder="path to id…" size="18" /><button type="submit" data-testid="find-path">Path</button>';
@@ -1083,6 +1111,7 @@ const explorer = {
       role: a.role ?? null,
       start: a.start ?? null,
       end: a.end ?? null,
+      quantity: a.quantity ?? null,
     })),
   expand,
   collapse,
@@ -1104,6 +1133,12 @@ const explorer = {
   exportGEXF: () => toGEXF(graph, { id: state.root, asOf: state.asOf }),
   exportPng,
   link: viewLink,
+  // for tests: where a node is drawn (CSS pixels of the graph's container), the tooltip shown
+  viewport: (id) => {
+    const data = graph.hasNode(id) && renderer.getNodeDisplayData(id);
+    return data ? renderer.framedGraphToViewport(data) : null;
+  },
+  tooltip: () => ($("tooltip").hidden ? null : $("tooltip").innerText),
 };
 window.explorer = explorer;
 
