@@ -1,32 +1,47 @@
 """creditReport over HTTP, beside the direct Python call, on each store.
 
     python -m bench.api [--companies 100000] [--requests 2000] [--seconds 20] [--lookups 1000]
-                        [--neo4j-uri bolt://127.0.0.1:7797] [--skip-neo4j]
+                        [--neo4j-uri bolt://127.0.0.1:7797] [--workers 2] [--skip-neo4j]
+                        [--json]
+    python -m bench.api --profile OUT [--companies 100000] [--requests 300]
 
-For each store, serves ``create_app`` with uvicorn in a child process on a free loopback port (so
-that the clients here do not share a GIL with the server), with an agency key. Then 1 and 8
-concurrent clients (threads, one ``httpx.Client`` each) send ``creditReport`` queries for random
-companies and persons of the generated graph, each level bounded by ``--requests`` requests or
-``--seconds`` seconds; it prints requests/s, p50 and p99. Beside that: the p50 and p99 of the
-direct call of the same query function (``queries.report.credit_report``) on the same ids, and the
-ratio HTTP p50 / direct p50. Every HTTP credit report is also written to the audit log (fsynced),
-as in production. Figures only: nothing is asserted.
+The embedded store is served by ``create_app`` with uvicorn in one child process (loaded from the
+bundle); Neo4j by ``creditnet serve --store neo4j --workers N`` itself, as deployed. Both listen on
+a free loopback port with an agency key, so the clients here do not share a GIL with the server.
+Then 1 and 8 concurrent clients (threads, one keep-alive ``http.client`` connection each: a client
+light enough not to be the bottleneck on a 2-core machine) send ``creditReport`` queries for
+random companies and persons of the generated graph, each level bounded by ``--requests``
+requests or ``--seconds`` seconds; it prints requests/s, p50 and p99. Beside that: the p50 and
+p99 of the direct call of the same query function (``queries.report.credit_report``) on the same
+ids, and the ratio HTTP p50 / direct p50. Every HTTP credit report is also written to the audit
+log (fsynced), as in production. Figures only: nothing is asserted. With ``--json`` the last line
+is one JSON object (:func:`measure_api` returns the same figures, for bench/scale.py).
+
+``--profile OUT`` instead drives credit reports through the app in-process (no HTTP, no client)
+on the embedded store, prints the mean server time beside the direct call, and writes a
+pyinstrument profile (the creditnet[dev] extra) to OUT: where the server's time goes.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
+import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -35,11 +50,15 @@ from graph.rules.schema import load_rules
 from graph.store import GraphStore
 from queries.report import credit_report
 
+__all__ = ["measure_api"]
+
 AS_OF = date(2026, 11, 27)
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-START_TIMEOUT = 600.0  # the child loads the whole bundle into its own embedded store first
+START_TIMEOUT = 900.0  # the memory child loads the whole bundle into its own store first
 WARMUP = 20
+CLIENT_LEVELS = (1, 8)
+DEFAULT_WORKERS = 2
 
 QUERY = """
 query Report($id: ID!, $asOf: Date) {
@@ -58,8 +77,36 @@ query Report($id: ID!, $asOf: Date) {
 """
 
 
-def direct(name: str, store: GraphStore, ids: list[str], seconds: float) -> float:
-    """The direct Python call: prints p50/p99 and returns p50 in ms."""
+@dataclass
+class Level:
+    """One client level's figures."""
+
+    clients: int
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def per_s(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class StoreFigures:
+    """A store's figures: the direct call's p50 and each HTTP level."""
+
+    direct_p50_ms: float
+    direct_p99_ms: float
+    levels: dict[int, Level]
+
+    def ratio(self, clients: int) -> float:
+        return self.levels[clients].p50_ms / self.direct_p50_ms
+
+
+def direct(name: str, store: GraphStore, ids: list[str], seconds: float) -> tuple[float, float]:
+    """The direct Python call: prints p50/p99 and returns them in ms."""
     rules = load_rules(None)
     for entity_id in ids[:WARMUP]:
         credit_report(store, entity_id, AS_OF, rules)
@@ -76,7 +123,7 @@ def direct(name: str, store: GraphStore, ids: list[str], seconds: float) -> floa
         f"{name:7} direct credit_report:  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
         f"({len(timings)} calls)"
     )
-    return p50
+    return p50, p99
 
 
 def free_port() -> int:
@@ -87,7 +134,7 @@ def free_port() -> int:
 
 
 def serve_child(args: argparse.Namespace) -> None:
-    """The child process: load the store, serve the app on loopback until terminated."""
+    """The child process: load the bundle into an embedded store, serve it until terminated."""
     import uvicorn
 
     from api.app import create_app
@@ -96,12 +143,7 @@ def serve_child(args: argparse.Namespace) -> None:
     from api.settings import Settings
 
     scratch = Path(args.scratch)
-    bundle = bundle_for(args.companies)
-    store = (
-        memory_store(bundle)
-        if args.serve_child == "memory"
-        else neo4j_store(bundle, args.neo4j_uri)
-    )
+    store = memory_store(bundle_for(args.companies))
     settings = Settings(
         data_dir=scratch, keys_file=scratch / "keys.json", audit_file=scratch / "audit.jsonl"
     )
@@ -118,18 +160,33 @@ def serve_child(args: argparse.Namespace) -> None:
 
 
 class Server:
-    """``python -m bench.api --serve-child STORE`` in a child process, stopped on exit."""
+    """The server under test in a child process, stopped by :meth:`stop`.
 
-    def __init__(self, kind: str, args: argparse.Namespace, scratch: Path) -> None:
+    ``memory``: ``python -m bench.api --serve-child memory`` (the bundle loaded in the child);
+    ``neo4j``: ``creditnet serve --store neo4j --workers N`` over the already loaded database.
+    """
+
+    def __init__(
+        self, kind: str, scratch: Path, companies: int, neo4j_uri: str, workers: int
+    ) -> None:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log = scratch / "server.log"
-        command = [
-            sys.executable, "-m", "bench.api", "--serve-child", kind, "--port", str(self.port),
-            "--scratch", str(scratch), "--companies", str(args.companies),
-            "--neo4j-uri", args.neo4j_uri,
-        ]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if kind == "memory":
+            command = [
+                sys.executable, "-m", "bench.api", "--serve-child", "memory",
+                "--port", str(self.port), "--scratch", str(scratch),
+                "--companies", str(companies),
+            ]  # fmt: skip
+        else:
+            # the request log (one JSON line a request) is part of the cost, as in production
+            env = {k: v for k, v in env.items() if not k.startswith("CREDITNET_")}
+            command = [
+                sys.executable, "-c", "from api.cli import main; main()", "serve",
+                "--store", "neo4j", "--neo4j-uri", neo4j_uri, "--data-dir", str(scratch),
+                "--host", HOST, "--port", str(self.port), "--workers", str(workers),
+            ]  # fmt: skip
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -143,7 +200,7 @@ class Server:
                     f"the server exited {self.process.returncode}:\n{self.log.read_text()}"
                 )
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=2.0).status_code == 200:
+                if httpx.get(f"{self.url}/healthz", timeout=60.0).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -161,12 +218,22 @@ class Server:
             self.process.wait(timeout=10)
 
 
-def http(
-    name: str, url: str, key: str, ids: list[str], clients: int, requests: int, seconds: float
-) -> float:
-    """``clients`` threads sending credit report queries; prints req/s, p50, p99; returns p50."""
-    headers = {"Authorization": f"Bearer {key}"}
-    endpoint = f"{url}/graphql"
+def _post(connection: http.client.HTTPConnection, key: str, entity_id: str) -> tuple[int, bytes]:
+    body = json.dumps({"query": QUERY, "variables": {"id": entity_id, "asOf": AS_OF.isoformat()}})
+    connection.request(
+        "POST",
+        "/graphql",
+        body=body.encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def http_level(
+    name: str, port: int, key: str, ids: list[str], clients: int, requests: int, seconds: float
+) -> Level:
+    """``clients`` threads sending credit report queries; prints and returns req/s, p50, p99."""
     lock = threading.Lock()
     upcoming = itertools.cycle(ids)
     sent = 0
@@ -184,21 +251,22 @@ def http(
 
     def client() -> None:
         mine: list[float] = []
-        with httpx.Client(headers=headers, timeout=30.0) as session:
+        connection = http.client.HTTPConnection(HOST, port, timeout=60)
+        try:
             for warm in ids[:WARMUP]:
-                body = {"query": QUERY, "variables": {"id": warm, "asOf": AS_OF.isoformat()}}
-                session.post(endpoint, json=body)
+                _post(connection, key, warm)
             barrier.wait()
             while (entity_id := take()) is not None:
-                body = {"query": QUERY, "variables": {"id": entity_id, "asOf": AS_OF.isoformat()}}
                 started = time.perf_counter()
-                response = session.post(endpoint, json=body)
+                status, data = _post(connection, key, entity_id)
                 mine.append(time.perf_counter() - started)
-                if response.status_code != 200 or "errors" in response.json():
+                if status != 200 or b'"errors"' in data:
                     with lock:
-                        errors.append(f"{response.status_code} {response.text[:200]}")
-        with lock:
-            timings.extend(mine)
+                        errors.append(f"{status} {data[:200]!r}")
+        finally:
+            connection.close()
+            with lock:
+                timings.extend(mine)
 
     barrier = threading.Barrier(clients + 1)
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
@@ -210,38 +278,187 @@ def http(
     for thread in threads:
         thread.join(timeout=seconds + 60)
     elapsed = time.perf_counter() - started
-    p50, p99 = percentiles(timings) if timings else (float("nan"), float("nan"))
+    p50, p99 = percentiles(timings) if timings else (math.nan, math.nan)
+    level = Level(clients, len(timings), elapsed, p50, p99, errors)
     print(
         f"{name:7} HTTP {clients} client{'s' if clients > 1 else ' '}: "
-        f"{len(timings) / elapsed:7.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
+        f"{level.per_s:7.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
         f"({len(timings)} requests in {elapsed:.1f} s, {len(errors)} errors)"
     )
     if errors:
         print(f"        first error: {errors[0]}")
-    return p50
+    return level
 
 
-def measure(name: str, store: GraphStore, ids: list[str], args: argparse.Namespace) -> None:
+def measure(
+    name: str,
+    store: GraphStore,
+    ids: list[str],
+    *,
+    companies: int,
+    neo4j_uri: str,
+    workers: int,
+    requests: int,
+    seconds: float,
+) -> StoreFigures:
     from api.auth import KeyStore, Role
 
-    direct_p50 = direct(name, store, ids, args.seconds)
+    p50, p99 = direct(name, store, ids, seconds)
     with tempfile.TemporaryDirectory(prefix=f"creditnet-bench-api-{name}-") as folder:
         scratch = Path(folder)
         _, key = KeyStore(scratch / "keys.json").add(Role.AGENCY, "bench agency")
-        server = Server(name, args, scratch)
+        server = Server(name, scratch, companies, neo4j_uri, workers)
         try:
             server.wait_healthy()
-            p50s = {
-                clients: http(name, server.url, key, ids, clients, args.requests, args.seconds)
-                for clients in (1, 8)
+            levels = {
+                clients: http_level(name, server.port, key, ids, clients, requests, seconds)
+                for clients in CLIENT_LEVELS
             }
         finally:
             server.stop()
-    for clients, p50 in p50s.items():
+    figures = StoreFigures(p50, p99, levels)
+    for clients in CLIENT_LEVELS:
         print(
             f"{name:7} HTTP p50 / direct p50, {clients} client{'s' if clients > 1 else ''}: "
-            f"{p50 / direct_p50:6.1f}x"
+            f"{figures.ratio(clients):6.1f}x"
         )
+    return figures
+
+
+def profile(companies: int, requests: int, out: Path) -> None:
+    """Server-side time of ``requests`` credit reports on the embedded store, without HTTP or a
+    client: each request is driven through the ASGI app in this process (the app as served,
+    audit log on disk included), timed, then profiled with pyinstrument into ``out``."""
+    import asyncio
+    import logging
+
+    from pyinstrument import Profiler
+
+    from api.app import create_app
+    from api.audit import AuditLog
+    from api.auth import KeyStore, Role
+    from api.settings import Settings
+
+    bundle = bundle_for(companies)
+    ids = sample_ids(bundle, max(requests, WARMUP))
+    store = memory_store(bundle)
+    scratch = Path(tempfile.mkdtemp(prefix="creditnet-bench-api-profile-"))
+    _, key = KeyStore(scratch / "keys.json").add(Role.AGENCY, "bench agency")
+    settings = Settings(
+        data_dir=scratch, keys_file=scratch / "keys.json", audit_file=scratch / "audit.jsonl"
+    )
+    logging.getLogger("creditnet.requests").disabled = True  # stderr is no part of this figure
+    app = create_app(
+        store,
+        settings,
+        keys=KeyStore(scratch / "keys.json"),
+        audit=AuditLog(scratch / "audit.jsonl"),
+    )
+
+    async def call(entity_id: str) -> None:
+        body = json.dumps(
+            {"query": QUERY, "variables": {"id": entity_id, "asOf": AS_OF.isoformat()}}
+        ).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"authorization", f"Bearer {key}".encode()),
+        ]
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "POST", "scheme": "http", "path": "/graphql", "raw_path": b"/graphql",
+            "query_string": b"", "root_path": "", "headers": headers, "state": {},
+            "client": (HOST, 1), "server": (HOST, 80),
+        }  # fmt: skip
+        sent: list[MutableMapping[str, Any]] = []
+        pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if pending:
+                return pending.pop()
+            await asyncio.Event().wait()  # never: the app reads one body
+            raise AssertionError
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        answer = b"".join(m.get("body", b"") for m in sent[1:])
+        if sent[0]["status"] != 200 or b'"errors"' in answer:
+            raise SystemExit(f"{sent[0]['status']} {answer[:300]!r}")
+
+    async def run() -> None:
+        for entity_id in ids[:WARMUP]:
+            await call(entity_id)
+        started, cpu = time.perf_counter(), time.process_time()
+        for entity_id in ids[:requests]:
+            await call(entity_id)
+        wall = (time.perf_counter() - started) / requests * 1000
+        cpu_ms = (time.process_time() - cpu) / requests * 1000
+        rules = load_rules(None)
+        started, cpu = time.perf_counter(), time.process_time()
+        for entity_id in ids[:requests]:
+            credit_report(store, entity_id, AS_OF, rules)
+        direct_wall = (time.perf_counter() - started) / requests * 1000
+        direct_cpu = (time.process_time() - cpu) / requests * 1000
+        print(
+            f"in-process ASGI: {wall:.2f} ms a request ({cpu_ms:.2f} ms CPU); direct "
+            f"credit_report {direct_wall:.2f} ms ({direct_cpu:.2f} ms CPU), mean of {requests}"
+        )
+        profiler = Profiler(interval=0.0005, async_mode="enabled")
+        profiler.start()
+        for entity_id in ids[:requests]:
+            await call(entity_id)
+        profiler.stop()
+        out.write_text(profiler.output_text(unicode=False, color=False))
+        print(f"profile of {requests} requests: {out}")
+
+    try:
+        asyncio.run(run())
+    finally:
+        store.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def measure_api(
+    companies: int,
+    neo4j_uri: str | None,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    lookups: int = 1000,
+    requests: int = 2000,
+    seconds: float = 20.0,
+) -> dict[str, float | None]:
+    """The API figures of issue 14 at ``companies`` (bench/scale.py's ``"api"`` object).
+
+    Both stores when ``neo4j_uri`` is given (the database is loaded with the bundle if it does
+    not hold it yet), else only the embedded store (the Neo4j figures are then None).
+    """
+    bundle = bundle_for(companies)
+    ids = sample_ids(bundle, lookups)
+    common: dict[str, Any] = {
+        "companies": companies,
+        "neo4j_uri": neo4j_uri or "",
+        "workers": workers,
+        "requests": requests,
+        "seconds": seconds,
+    }
+    memory = memory_store(bundle)
+    try:
+        embedded = measure("memory", memory, ids, **common)
+    finally:
+        memory.close()
+    result: dict[str, float | None] = {
+        "embedded_req_per_s_8_clients": round(embedded.levels[8].per_s, 1),
+        "neo4j_req_per_s_8_clients": None,
+        "neo4j_http_over_direct_p50": None,
+    }
+    if neo4j_uri:
+        with neo4j_store(bundle, neo4j_uri) as graph:
+            neo4j = measure("neo4j", graph, ids, **common)
+        result["neo4j_req_per_s_8_clients"] = round(neo4j.levels[8].per_s, 1)
+        result["neo4j_http_over_direct_p50"] = round(neo4j.ratio(1), 2)
+    return result
 
 
 def main() -> None:
@@ -251,24 +468,38 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="at most, per client level")
     parser.add_argument("--seconds", type=float, default=20.0, help="at most, per level")
     parser.add_argument("--neo4j-uri", default="bolt://127.0.0.1:7797")
+    parser.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="serve --workers for Neo4j"
+    )
     parser.add_argument("--skip-neo4j", action="store_true")
-    parser.add_argument("--serve-child", choices=["memory", "neo4j"], help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help="last line: the figures as JSON")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="OUT",
+        help="instead: profile credit reports in-process on the embedded store into OUT",
+    )
+    parser.add_argument("--serve-child", choices=["memory"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_child:
         serve_child(args)
         return
-    bundle = bundle_for(args.companies)
-    ids = sample_ids(bundle, args.lookups)
-    memory = memory_store(bundle)
-    try:
-        measure("memory", memory, ids, args)
-    finally:
-        memory.close()
-    if not args.skip_neo4j:
-        with neo4j_store(bundle, args.neo4j_uri) as graph:
-            measure("neo4j", graph, ids, args)
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
+    if args.profile is not None:
+        profile(args.companies, min(args.requests, args.lookups), args.profile)
+        return
+    figures = measure_api(
+        args.companies,
+        None if args.skip_neo4j else args.neo4j_uri,
+        workers=args.workers,
+        lookups=args.lookups,
+        requests=args.requests,
+        seconds=args.seconds,
+    )
+    if args.json:
+        print(json.dumps({"companies": args.companies, "workers": args.workers, **figures}))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
 """Bundle load throughput on each store, beside a server-side Neo4j reference.
 
     python -m bench.load [--companies 100000] [--neo4j-uri bolt://127.0.0.1:7687] [--skip-neo4j]
+                         [--skip-memory] [--writers 2] [--json]
 
 Generates (once, cached under bench/out/) a synthetic bundle, loads it into a fresh embedded store
 (with its fsynced journal) and into Neo4j, and prints rows/s for node rows and for link rows. On
 the same Neo4j it times ``UNWIND range(...) CREATE`` of the same number of nodes, in transactions
-of the same batch size, as a ceiling, and prints the ratio. Figures only: nothing is asserted.
+of the same batch size, as a ceiling, and prints the ratios and the deadlocks the driver retried.
+With ``--json`` the last line is one JSON object of those figures. Nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import tempfile
 import threading
 import time
@@ -112,20 +116,35 @@ def reference_rate(driver: neo4j.Driver, rows: int, batch_size: int) -> float:
     return rows / elapsed
 
 
+class DeadlockCounter(logging.Handler):
+    """Counts the driver's "will be retried" warnings that name a deadlock."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.deadlocks = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "DeadlockDetected" in record.getMessage():
+            self.deadlocks += 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--companies", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--neo4j-uri", default="bolt://127.0.0.1:7687")
     parser.add_argument("--skip-neo4j", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--writers", type=int, default=2, help="concurrent batches on Neo4j")
+    parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     args = parser.parse_args()
     bundle = bundle_for(args.companies)
     parsed = read_bundle(bundle, id_hash_salt="bench")
     print(f"bundle: {bundle} rows per file: {parsed.total_rows}")
 
-    with tempfile.TemporaryDirectory() as data_dir, MemoryStore(data_dir) as memory:
-        run_load("memory", memory, bundle, args.batch_size)
+    if not args.skip_memory:
+        with tempfile.TemporaryDirectory() as data_dir, MemoryStore(data_dir) as memory:
+            run_load("memory", memory, bundle, args.batch_size)
 
     if args.skip_neo4j:
         return
@@ -137,12 +156,30 @@ def main() -> None:
         parsed.total_rows.get(f, 0)
         for f in ("companies.csv", "persons.csv", "addresses.csv", "sanctions.csv")
     )
+    counter = DeadlockCounter()
+    logging.getLogger("neo4j").addHandler(counter)
     try:
         timed = run_load("neo4j", store, bundle, args.batch_size, args.writers)
         node_rate = timed.node_rows / timed.node_seconds
+        link_rate = timed.link_rows / timed.link_seconds
         reference = reference_rate(driver, node_rows, args.batch_size)
         print(f"neo4j   reference UNWIND range(...) CREATE: {reference:,.0f} rows/s")
         print(f"neo4j   bundle node load / reference: {node_rate / reference:.0%}")
+        print(f"neo4j   bundle link load / reference: {link_rate / reference:.0%}")
+        print(f"neo4j   deadlocks retried: {counter.deadlocks} ({args.writers} writers)")
+        if args.json:
+            figures = {
+                "companies": args.companies,
+                "writers": args.writers,
+                "batch_size": args.batch_size,
+                "online_node_rows_per_s": round(node_rate),
+                "online_link_rows_per_s": round(link_rate),
+                "reference_create_rows_per_s": round(reference),
+                "node_over_reference": round(node_rate / reference, 3),
+                "link_over_reference": round(link_rate / reference, 3),
+                "deadlocks_retried": counter.deadlocks,
+            }
+            print(json.dumps(figures))
     finally:
         store.clear()
         driver.close()
