@@ -82,6 +82,30 @@ RETURN count(n) AS written
 """
 
 
+def _upsert_record(
+    label: LiteralString, link: LiteralString, owner_field: LiteralString
+) -> LiteralString:
+    """MERGE of records whose link to their entity is implied by a property (SANCTIONED by a
+    sanction's ``subject_id``, COMMITTED by a commitment's ``promisor_id``): the link follows the
+    property, so a record moved to another entity loses its old link."""
+    return f"""
+UNWIND $rows AS row
+MERGE (r:Node {{id: row.id}})
+ON CREATE SET r:{label}
+SET r += row.props
+WITH r, row
+CALL (r, row) {{
+  OPTIONAL MATCH (r)-[old:{link}]->(prev:Node)
+  WHERE prev.id <> row.props.{owner_field}
+  DELETE old
+}}
+WITH r, row
+MATCH (owner:Node {{id: row.props.{owner_field}}})
+MERGE (r)-[:{link}]->(owner)
+RETURN count(r) AS written
+"""
+
+
 def _create_node(labels: LiteralString) -> LiteralString:
     """CREATE of nodes whose ids the writing transaction found absent: no index lookup and no
     MERGE lock per row (a concurrent creator still meets the unique constraint)."""
@@ -106,42 +130,11 @@ UPSERT_NODES: Final[dict[NodeLabel, LiteralString]] = {
     NodeLabel.COMPANY: _upsert_node("Company:Entity"),
     NodeLabel.PERSON: _upsert_node("Person:Entity"),
     NodeLabel.ADDRESS: _upsert_node("Address"),
-    NodeLabel.SANCTION: """
-UNWIND $rows AS row
-MERGE (s:Node {id: row.id})
-ON CREATE SET s:Sanction
-SET s += row.props
-WITH s, row
-CALL (s, row) {
-  OPTIONAL MATCH (s)-[old:SANCTIONED]->(prev:Node)
-  WHERE prev.id <> row.props.subject_id
-  DELETE old
-}
-WITH s, row
-MATCH (subject:Node {id: row.props.subject_id})
-MERGE (s)-[:SANCTIONED]->(subject)
-RETURN count(s) AS written
-""",
+    NodeLabel.SANCTION: _upsert_record("Sanction", "SANCTIONED", "subject_id"),
     NodeLabel.CASE: _upsert_node("Case"),
     NodeLabel.PRODUCT: _upsert_node("Product"),
     NodeLabel.BATCH: _upsert_node("Batch"),
-    # COMMITTED is implied by promisor_id as SANCTIONED is by subject_id.
-    NodeLabel.COMMITMENT: """
-UNWIND $rows AS row
-MERGE (k:Node {id: row.id})
-ON CREATE SET k:Commitment
-SET k += row.props
-WITH k, row
-CALL (k, row) {
-  OPTIONAL MATCH (k)-[old:COMMITTED]->(prev:Node)
-  WHERE prev.id <> row.props.promisor_id
-  DELETE old
-}
-WITH k, row
-MATCH (promisor:Node {id: row.props.promisor_id})
-MERGE (k)-[:COMMITTED]->(promisor)
-RETURN count(k) AS written
-""",
+    NodeLabel.COMMITMENT: _upsert_record("Commitment", "COMMITTED", "promisor_id"),
 }
 
 # Versions are read under the case's write lock, so two deciders cannot both pass the check:
