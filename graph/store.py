@@ -261,9 +261,10 @@ class GraphReader(Protocol):
         """
 
     def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
-        """Several neighbourhoods (:class:`graph.extraction.Extraction`) in one read: one
-        transaction on a server, so that they see one state and cost one round trip each at
-        most. Results come in the order of ``requests``."""
+        """Several neighbourhoods (:class:`graph.extraction.Extraction`) in one read: on a
+        server, one statement for all that need a single round (so that they see one state and
+        cost one round trip in all), and a statement per hop for the others. Results come in the
+        order of ``requests``."""
 
     def supply(
         self, seeds: Iterable[str], *, direction: Direction, as_of: date | None

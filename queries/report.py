@@ -14,7 +14,8 @@ Relationship sources past the cap are listed too, with 0 points and the reason.
 A company's report also holds its joint incentives, granted or withheld with the first failing
 condition, and its supervision class (:mod:`graph.rules.incentives`), decided over the same
 extraction; only when a company gets as far as the principal-person check are those persons'
-restrictions read (one :func:`graph.rules.engine.lookup_many` for all of them).
+restrictions read (one :func:`graph.rules.engine.lookup_many` for all of them, shared between
+reports while the store is unchanged: :mod:`graph.rules.shared_lookups`).
 
 A company's report lists its notices (recall notices, :mod:`graph.rules.supply`) beside its
 restrictions. They count in neither the score nor the incentives.
@@ -33,7 +34,6 @@ from graph.rules.engine import (
     Restriction,
     add_months,
     lookup,
-    lookup_many,
     sanction_ended_on,
     sanction_in_force,
 )
@@ -45,6 +45,7 @@ from graph.rules.incentives import (
     evaluate,
 )
 from graph.rules.schema import ConditionKind, Grade, RuleSet
+from graph.rules.shared_lookups import shared_lookup_many
 from graph.rules.supply import Notice, notices_for
 from graph.store import GraphReader
 
@@ -159,7 +160,9 @@ def credit_report(store: GraphReader, entity_id: str, as_of: date, rules: RuleSe
 
         def principals(ids: Sequence[str]) -> dict[str, tuple[Restriction, ...]]:
             # The one extra read: the principal persons' own restrictions, all at once.
-            looked = lookup_many(store, ids, as_of, rules)
+            # Shared: a nominee's lookup is the same for each of the thousands of companies
+            # whose principal it is (kept only while the store is unchanged).
+            looked = shared_lookup_many(store, ids, as_of, rules)
             for item in looked.values():
                 nodes.update(item.nodes)
             return {i: item.restrictions for i, item in looked.items()}

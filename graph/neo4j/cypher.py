@@ -7,8 +7,10 @@ match on another label would scan it (one label scan per row of a batch).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final, LiteralString
 
+from graph.codec import NODE_CLASSES
 from graph.model import Direction, LinkType, NodeLabel
 
 SCHEMA: Final[tuple[LiteralString, ...]] = (
@@ -47,6 +49,29 @@ SET_SEARCH_NAMES: Final = """
 UNWIND $rows AS row
 MATCH (n:Node {id: row.id})
 SET n.search_name = row.search_name
+"""
+
+# Every node that holds a sanction record carries the label RecordHolder (set with the record,
+# never removed: records are not deleted), so that a pruned walk passes a node that cannot hold a
+# live record on its label alone instead of expanding its links; most nodes hold none, and a
+# nominee's thousands of positions were each expanded for their records. Databases written
+# before the label, and bulk imports, are marked once (CreditnetMeta 'record_holders').
+MARK_RECORD_HOLDERS: Final = """
+UNWIND $ids AS id
+MATCH (n:Node {id: id})
+SET n:RecordHolder
+"""
+RECORD_HOLDERS_MARKED: Final = (
+    "OPTIONAL MATCH (m:CreditnetMeta {name: 'record_holders'}) RETURN m.version AS version"
+)
+MARK_ALL_RECORD_HOLDERS: Final = """
+MATCH (s:Sanction)-[:SANCTIONED]->(n:Node)
+WITH DISTINCT n
+CALL (n) { SET n:RecordHolder } IN TRANSACTIONS OF 10000 ROWS
+"""
+SET_RECORD_HOLDERS_MARKED: Final = """
+MERGE (m:CreditnetMeta {name: 'record_holders'})
+SET m.version = 1
 """
 
 LABELS_OF: Final = """
@@ -125,6 +150,41 @@ CREATE_NODES: Final[dict[NodeLabel, LiteralString]] = {
     NodeLabel.CASE: _create_node("Case"),
 }
 
+
+def _row_keys(label: NodeLabel) -> tuple[str, ...]:
+    """The property keys a node of ``label`` may store, in row order: the model's fields
+    (Python identifiers, so safe in statement text) and, for entities, ``search_name``."""
+    keys = tuple(f.name for f in dataclasses.fields(NODE_CLASSES[label]) if f.name != "extra")
+    if label in (NodeLabel.COMPANY, NodeLabel.PERSON):
+        keys += ("search_name",)
+    assert all(key.isidentifier() for key in keys)
+    return keys
+
+
+def _create_node_rows(labels: LiteralString, keys: tuple[str, ...]) -> LiteralString:
+    """CREATE of new nodes from rows of values in ``keys`` order. Lists pack and unpack far
+    cheaper than one map per row, and static keys spare the server a ``SET n = map``; a null
+    value leaves its property absent, as a missing map key does."""
+    props = ", ".join(f"{key}: row[{i}]" for i, key in enumerate(keys))
+    return f"""
+UNWIND $rows AS row
+CREATE (n:Node:{labels} {{{props}}})
+RETURN count(n) AS written
+"""
+
+
+# Rows of nodes without extra columns go through CREATE_NODE_ROWS, the others through
+# CREATE_NODES; both store the same properties.
+NODE_ROW_KEYS: Final[dict[NodeLabel, tuple[str, ...]]] = {
+    label: _row_keys(label) for label in CREATE_NODES
+}
+CREATE_NODE_ROWS: Final[dict[NodeLabel, LiteralString]] = {
+    NodeLabel.COMPANY: _create_node_rows("Company:Entity", NODE_ROW_KEYS[NodeLabel.COMPANY]),
+    NodeLabel.PERSON: _create_node_rows("Person:Entity", NODE_ROW_KEYS[NodeLabel.PERSON]),
+    NodeLabel.ADDRESS: _create_node_rows("Address", NODE_ROW_KEYS[NodeLabel.ADDRESS]),
+    NodeLabel.CASE: _create_node_rows("Case", NODE_ROW_KEYS[NodeLabel.CASE]),
+}
+
 # One statement per label, so that the label is part of the constant text.
 UPSERT_NODES: Final[dict[NodeLabel, LiteralString]] = {
     NodeLabel.COMPANY: _upsert_node("Company:Entity"),
@@ -186,25 +246,36 @@ ORDER BY c.id
 """
 
 
-def _upsert_link(link_type: LiteralString) -> LiteralString:
-    """MERGE a link by its natural key between two nodes already found by their indexed ids."""
+def _upsert_link(
+    link_type: LiteralString, source: LiteralString, target: LiteralString
+) -> LiteralString:
+    """MERGE a link by its natural key between two nodes found by their indexed ids, from rows
+    ``[source id, target id, key, properties]``.
+
+    Ends without an allowed label (``source``, ``target``: graph.validation's) match nothing, so
+    ``written`` falls short: a batch the store did not check first is then rolled back and
+    checked (Neo4jStore.write). The properties are set within the MERGE (ON CREATE, ON MATCH):
+    a SET after it reads as a conflict to the planner, which then buffers every row (Eager).
+    """
     return f"""
 UNWIND $rows AS row
-MATCH (a:Node {{id: row.source}})
-MATCH (b:Node {{id: row.target}})
-MERGE (a)-[r:{link_type} {{key: row.key}}]->(b)
-SET r += row.props
+MATCH (a:Node {{id: row[0]}}) WHERE {source}
+MATCH (b:Node {{id: row[1]}}) WHERE {target}
+MERGE (a)-[r:{link_type} {{key: row[2]}}]->(b)
+ON CREATE SET r += row[3]
+ON MATCH SET r += row[3]
 RETURN count(r) AS written
 """
 
 
+_ENTITY: Final = "a:Company OR a:Person"
 UPSERT_LINKS: Final[dict[LinkType, LiteralString]] = {
-    LinkType.OWNS: _upsert_link("OWNS"),
-    LinkType.OFFICER_OF: _upsert_link("OFFICER_OF"),
-    LinkType.REGISTERED_AT: _upsert_link("REGISTERED_AT"),
-    LinkType.PRODUCED: _upsert_link("PRODUCED"),
-    LinkType.SHIPPED: _upsert_link("SHIPPED"),
-    LinkType.TRANSFORMED_INTO: _upsert_link("TRANSFORMED_INTO"),
+    LinkType.OWNS: _upsert_link("OWNS", _ENTITY, "b:Company"),
+    LinkType.OFFICER_OF: _upsert_link("OFFICER_OF", "a:Person", "b:Company"),
+    LinkType.REGISTERED_AT: _upsert_link("REGISTERED_AT", _ENTITY, "b:Address"),
+    LinkType.PRODUCED: _upsert_link("PRODUCED", "a:Company", "b:Batch"),
+    LinkType.SHIPPED: _upsert_link("SHIPPED", "a:Batch", "b:Company"),
+    LinkType.TRANSFORMED_INTO: _upsert_link("TRANSFORMED_INTO", "a:Batch", "b:Batch"),
 }
 
 # The as-of filter on a relationship r: start <= as_of < end, missing bounds open.
@@ -219,16 +290,25 @@ _PATTERNS: Final[dict[Direction, tuple[LiteralString, LiteralString]]] = {
 }
 
 
-def expand_step(link: LinkType, direction: Direction, index: int) -> LiteralString:
-    """The MATCH of one traversal step; role filters come as parameter ``$roles_<index>``."""
+def expand_step(
+    link: LinkType, direction: Direction, index: int, *, pruned: bool = False
+) -> LiteralString:
+    """The MATCH of one traversal step; role filters come as parameter ``$roles_<index>``.
+
+    ``pruned``: a step of :func:`traverse`, which on a pruned last hop (not ``$keep_all``) only
+    returns nodes that may hold a live record or are ``$seen``; the label test comes first so
+    that the links to the other nodes are dropped before their properties are read.
+    """
     left, right = _PATTERNS[direction]
     roles: LiteralString = f"($roles_{index} IS NULL OR r.role IN $roles_{index})"
     # Stated indirect interests (graph.model.Ownership.indirect) are followed only when asked.
     stated: LiteralString = f"coalesce(r.indirect, false) = $stated_{index}"
-    return (
-        f"MATCH {left}{_LINK_TYPES[link]}{right} WHERE {_IN_FORCE} AND {roles} AND {stated} "
-        "RETURN r, m"
-    )
+    test: LiteralString = f"{_IN_FORCE} AND {roles} AND {stated}"
+    if pruned:
+        # CASE, not AND: the planner orders the terms of an AND itself, and put the link's
+        # properties first.
+        test = f"CASE WHEN $keep_all OR m:RecordHolder OR m.id IN $seen THEN {test} ELSE false END"
+    return f"MATCH {left}{_LINK_TYPES[link]}{right} WHERE {test} RETURN r, m"
 
 
 _LINK_TYPES: Final[dict[LinkType, LiteralString]] = {
@@ -301,7 +381,7 @@ def traverse(step_matches: list[LiteralString], *, first: bool) -> LiteralString
         "UNWIND $frontier AS id\n"
         "MATCH (n:Node {id: id})\n" + seeds + "RETURN n.id AS seed, COLLECT {\n"
         "  CALL (n) {\n    " + body + "\n  }\n"
-        "  WITH r, m, CASE WHEN $live_at IS NULL THEN false ELSE "
+        "  WITH r, m, CASE WHEN $live_at IS NULL OR NOT m:RecordHolder THEN false ELSE "
         "EXISTS { MATCH (s:Sanction)-[:SANCTIONED]->(m) WHERE " + _LIVE + " } END AS live\n"
         "  WHERE $keep_all OR live OR m.id IN $seen\n"
         "  RETURN [m.id, live, elementId(r), type(r), startNode(r).id, endNode(r).id, "
@@ -359,7 +439,8 @@ def live_walks(steps: list[tuple[LinkType, int]], hops: int, direction: Directio
         "  UNWIND seeds AS n\n"
         "  MATCH (n)" + walk + "(m)\n  " + where + "\n"
         "  WITH DISTINCT m\n"
-        "  WHERE EXISTS { MATCH (s:Sanction)-[:SANCTIONED]->(m) WHERE " + _LIVE + " }\n"
+        "  WHERE CASE WHEN m:RecordHolder THEN EXISTS { MATCH (s:Sanction)-[:SANCTIONED]->(m) "
+        "WHERE " + _LIVE + " } ELSE false END\n"
         "  RETURN collect(m) AS live\n"
         "}\n"
         "CALL (seeds, live) {\n"
@@ -377,6 +458,36 @@ def live_walks(steps: list[tuple[LinkType, int]], hops: int, direction: Directio
         "}\n"
         "RETURN [n IN seeds | n.id] AS seeds, [m IN live | m.id] AS live, links, nodes"
     )
+
+
+# The columns of a first hop of :func:`traverse` and of :func:`live_walks`, in order.
+TRAVERSE_COLUMNS: Final = "seed, links, data"
+LIVE_WALKS_COLUMNS: Final = "seeds, live, links, nodes"
+
+
+def all_at_once(queries: list[tuple[LiteralString, LiteralString]]) -> LiteralString:
+    """Several read statements as one: for each ``(statement, columns)``, a column ``q<i>``
+    holding the list of the statement's rows, each row the list of ``columns``.
+
+    Each statement runs in a subquery that collects its rows, so it yields exactly one row
+    whatever it matched (an inner subquery returning nothing would drop the whole answer).
+    The statements must not share parameter names (:mod:`graph.neo4j.extract` renames them).
+    """
+    parts: list[LiteralString] = []
+    names: list[LiteralString] = []
+    for index, (statement, columns) in enumerate(queries):
+        name: LiteralString = f"q{index}"
+        names.append(name)
+        parts.append(
+            "CALL () {\n  CALL () {\n"
+            + statement
+            + "\n  }\n  RETURN collect(["
+            + columns
+            + "]) AS "
+            + name
+            + "\n}\n"
+        )
+    return "".join(parts) + "RETURN " + ", ".join(names)
 
 
 # The nodes (with their records) and the links an extraction kept, in one round trip; links by

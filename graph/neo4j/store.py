@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeVar
 
 import neo4j
-from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import (
+    ConstraintError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 from graph.codec import link_from_props, link_props, node_from_props, node_props
 from graph.errors import BackendUnavailable, InvalidInput
-from graph.extraction import Extraction, leading_to_live, traversals
+from graph.extraction import Extraction
 from graph.model import (
     SEARCH_FORM_VERSION,
-    Address,
     Batch,
     Case,
     CaseKind,
@@ -45,7 +51,8 @@ from graph.model import (
     normalize_search_text,
     search_text,
 )
-from graph.neo4j import cypher, forward
+from graph.neo4j import cypher, extract, forward
+from graph.neo4j.extract import add_node as _add_node
 from graph.store import (
     SCAN_BATCH,
     SearchPage,
@@ -62,7 +69,12 @@ from graph.validation import check_batch, check_expectations, check_versions
 
 __all__ = ["Neo4jStore"]
 
+T = TypeVar("T")
+_READ_ATTEMPTS = 3
+
 _LABELS = [label.value for label in NodeLabel]
+# Link types whose rows name no node but their two ends (graph.validation checks nothing else).
+_SELF_CHECKED = frozenset({LinkType.OWNS, LinkType.OFFICER_OF, LinkType.REGISTERED_AT})
 _CHUNK = 10_000
 
 
@@ -87,6 +99,9 @@ class Neo4jStore:
         self._owns_driver = owns_driver
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        # Whether the last batches found their ids new (Neo4jStore.write); only a shortcut.
+        self._fresh_ids = True
+        self._holders_marked = False
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -103,6 +118,30 @@ class Neo4jStore:
                 return session.execute_read(work)
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise self._unavailable(exc) from exc
+
+    def _read_auto(self, work: Callable[[extract.Runner], T]) -> T:
+        """A read whose statements each run as an auto-commit transaction in a read session.
+
+        A managed transaction costs two round trips of its own (BEGIN, COMMIT) around its
+        statements; a credit report's extraction is one statement, so they were most of its
+        waiting. Nothing is lost: Neo4j reads at read-committed isolation within a transaction
+        too. A lost connection or a transient error is retried, as ``execute_read`` would.
+        """
+        for attempt in range(1, _READ_ATTEMPTS + 1):
+            try:
+                with self._driver.session(
+                    database=self._database,
+                    default_access_mode=neo4j.READ_ACCESS,
+                    notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
+                ) as session:
+                    return work(session)
+            except (ServiceUnavailable, SessionExpired, TransientError) as exc:
+                if attempt == _READ_ATTEMPTS:
+                    raise self._unavailable(exc) from exc
+                time.sleep(0.2 * attempt)
+            except (DriverError, OSError) as exc:
+                raise self._unavailable(exc) from exc
+        raise AssertionError("unreachable")
 
     def _write(self, work: Any) -> Any:
         self.ensure_schema()
@@ -142,10 +181,28 @@ class Neo4jStore:
             except (ServiceUnavailable, DriverError, OSError) as exc:
                 raise self._unavailable(exc) from exc
             self._schema_ready = True
+        self._ensure_record_holders()
         # Outside the lock: the reindex reads and writes through the methods that ensure the
         # schema. Two processes may both reindex; the result is the same.
         if stored != SEARCH_FORM_VERSION:
             self._reindex_search()
+
+    def _ensure_record_holders(self) -> None:
+        """Mark the nodes that hold records (cypher.MARK_RECORD_HOLDERS) if this database was
+        written without the label (before it existed, or by the bulk importer): a pruned
+        extraction reads the label, and on an unmarked database would miss live records."""
+        if self._holders_marked:
+            return
+        try:
+            with self._session() as session:
+                marked = session.run(cypher.RECORD_HOLDERS_MARKED).single()
+                if marked is None or marked["version"] is None:
+                    # Auto-commit: the marking commits in batches of its own.
+                    session.run(cypher.MARK_ALL_RECORD_HOLDERS).consume()
+                    session.run(cypher.SET_RECORD_HOLDERS_MARKED).consume()
+        except (ServiceUnavailable, DriverError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+        self._holders_marked = True
 
     def _reindex_search(self) -> None:
         """Rewrite every entity's search text in the current form (after an upgrade that changed
@@ -178,18 +235,15 @@ class Neo4jStore:
             if isinstance(node, (Company, Person)):
                 props["search_name"] = search_text(node)
             nodes_by_label.setdefault(node.label, []).append({"id": node.id, "props": props})
-        links_by_type: dict[LinkType, list[dict[str, Any]]] = {}
+        links_by_type: dict[LinkType, list[list[Any]]] = {}
         for link in batch.links:
+            key = link.key  # computed on each access
             links_by_type.setdefault(link.type, []).append(
-                {
-                    "source": link.source,
-                    "target": link.target,
-                    "key": link.key,
-                    "props": {**link_props(link), "key": link.key},
-                }
+                [link.source, link.target, key, {**link_props(link), "key": key}]
             )
 
         sanction_ids = {node.id for node in batch.nodes if isinstance(node, (Sanction, Commitment))}
+        record_subjects = sorted({n.subject_id for n in batch.nodes if isinstance(n, Sanction)})
         audit_rows = [
             {
                 "event_id": str(event["event_id"]),
@@ -199,7 +253,16 @@ class Neo4jStore:
             for event in batch.audit
         ]
 
-        def work(tx: neo4j.ManagedTransaction, create: bool) -> None:
+        # Ids this batch would CREATE: while loads keep bringing new ids, they are not looked up
+        # first; the unique constraint proves them absent, and a ConstraintError sends the batch
+        # down the checked path.
+        creatable = {node.id for node in batch.nodes if node.label in cypher.CREATE_NODES}
+        # A batch of links whose only references are their ends needs no lookups either:
+        # UPSERT_LINKS matches only ends of the allowed labels, so a bad row makes the written
+        # count fall short, and the batch is rolled back and checked.
+        self_checked = not batch.nodes and all(link.type in _SELF_CHECKED for link in batch.links)
+
+        def work(tx: neo4j.ManagedTransaction, create: bool, trusting: bool) -> None:
             if expect:
                 # Cases and sanction records are locked and read in one order (by id) so that
                 # two decisions on one record queue up instead of deadlocking.
@@ -216,14 +279,22 @@ class Neo4jStore:
             asked: set[str] = set()
             stored_labels: dict[str, NodeLabel] = {}
 
+            trust_ids = trusting and create and self._fresh_ids
+
             def labels_of(ids: Iterable[str]) -> dict[str, NodeLabel]:
                 wanted = list(ids)
                 asked.update(wanted)
+                if trust_ids:
+                    wanted = [node_id for node_id in wanted if node_id not in creatable]
                 found = self._labels_in(tx, wanted)
                 stored_labels.update(found)
                 return found
 
-            check_batch(batch, labels_of)
+            if not (trusting and self_checked):
+                check_batch(batch, labels_of)
+                if creatable and not trust_ids:
+                    # A reload finds its ids stored: the next batches look theirs up first.
+                    self._fresh_ids = creatable.isdisjoint(stored_labels)
             # Sanctions after entities, so that their subjects exist.
             for label in (
                 NodeLabel.COMPANY,
@@ -241,26 +312,43 @@ class Neo4jStore:
                     # Ids this transaction saw absent are created without a MERGE (no lookup,
                     # no merge lock); the rest (reloads, repeats in the batch) are merged.
                     fresh, rows = _split_new(rows, asked, stored_labels)
-                    for chunk in _chunks(fresh):
+                    listed, mapped = _as_rows(fresh, cypher.NODE_ROW_KEYS[label])
+                    for chunk in _chunks(listed):
+                        made = tx.run(cypher.CREATE_NODE_ROWS[label], rows=chunk).single(
+                            strict=True
+                        )
+                        _expect(made["written"], len(chunk), label.value)
+                    for chunk in _chunks(mapped):
                         written = tx.run(create_rows, rows=chunk).single(strict=True)
                         _expect(written["written"], len(chunk), label.value)
                 for chunk in _chunks(rows):
                     written = tx.run(cypher.UPSERT_NODES[label], rows=chunk).single(strict=True)
                     _expect(written["written"], len(chunk), label.value)
-            for link_type, rows in links_by_type.items():
-                for chunk in _chunks(rows):
+            for link_type, link_rows in links_by_type.items():
+                for chunk in _chunks(link_rows):
                     written = tx.run(cypher.UPSERT_LINKS[link_type], rows=chunk).single(strict=True)
+                    if trusting and self_checked and written["written"] != len(chunk):
+                        raise _Unchecked
                     _expect(written["written"], len(chunk), link_type.value)
+            if record_subjects:
+                tx.run(cypher.MARK_RECORD_HOLDERS, ids=record_subjects).consume()
             if audit_rows:
                 tx.run(cypher.CREATE_AUDIT_EVENTS, events=audit_rows).consume()
 
+        trusting = not expect
         try:
             try:
-                self._write(lambda tx: work(tx, create=True))
+                try:
+                    self._write(lambda tx: work(tx, create=True, trusting=trusting))
+                except _Unchecked:
+                    # A link end is missing or of the wrong kind: check_batch says which.
+                    self._write(lambda tx: work(tx, create=True, trusting=False))
             except ConstraintError:
-                # Another writer created one of the "new" ids meanwhile: this batch rolled back
-                # whole, and is merged row by row instead.
-                self._write(lambda tx: work(tx, create=False))
+                # One of the "new" ids was stored (a reload, or another writer meanwhile): this
+                # batch rolled back whole, and is merged row by row instead.
+                if trusting and creatable:
+                    self._fresh_ids = False
+                self._write(lambda tx: work(tx, create=False, trusting=False))
         except ConstraintError as exc:
             raise InvalidInput(f"Neo4j refused the batch: {exc.message}") from exc
         except Neo4jError as exc:
@@ -406,174 +494,33 @@ class Neo4jStore:
         return subgraph
 
     def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
-        # One read transaction for all. The walks bring the data of what they return; then one
-        # fetch of what is kept and still missing (seeds of a request without steps), if any.
-        def work(tx: neo4j.ManagedTransaction) -> list[Subgraph]:
-            got = _Fetched()
-            walked = [self._walk(tx, request, got) for request in requests]
-            ids = sorted({i for nodes, _, _ in walked for i in nodes} - got.labels.keys())
-            elements = sorted({e for _, links, _ in walked for e in links} - got.links.keys())
-            for offset in range(0, max(len(ids), len(elements)), _CHUNK):
-                record = tx.run(
-                    cypher.FETCH_EXTRACTED,
-                    ids=ids[offset : offset + _CHUNK],
-                    elements=elements[offset : offset + _CHUNK],
-                    labels=_LABELS,
-                ).single(strict=True)
-                for row in record["nodes"]:
-                    got.node(row)
-                for row in record["links"]:
-                    got.links[row["element"]] = link_from_props(
-                        row["type"], row["source"], row["target"], row["props"]
-                    )
-            fetched, labels_of, links = got.subgraph, got.labels, got.links
-            records: dict[str, list[Sanction]] = defaultdict(list)
-            for sanction in fetched.sanctions.values():
-                records[sanction.subject_id].append(sanction)
-            promised: dict[str, list[Commitment]] = defaultdict(list)
-            for commitment in fetched.commitments.values():
-                promised[commitment.promisor_id].append(commitment)
-            results = []
-            for nodes, kept_links, wanted in walked:
-                result = Subgraph()
-                for node_id in nodes:
-                    node = fetched.nodes.get(node_id)
-                    if node is None or (
-                        wanted is not None and NodeLabel(labels_of[node_id]) not in wanted
-                    ):
-                        continue
-                    result.nodes[node_id] = node
-                    result.sanctions.update((s.id, s) for s in records.get(node_id, ()))
-                    result.commitments.update((c.id, c) for c in promised.get(node_id, ()))
-                for element in kept_links:
-                    link = links[element]
-                    result.links[link.key] = link
-                results.append(result)
-            return results
+        self._ensure_record_holders()
+        # One read transaction for all; one statement for every request that needs one round.
+        return self._read_auto(lambda session: extract.extract(session, requests))
 
-        results: list[Subgraph] = self._read(work)
-        return results
+    def read_version(self) -> str | None:
+        """The bookmark of the last transaction the database committed, as an opaque token
+        (graph/rules/shared_lookups.py): it changes whenever a write commits."""
 
-    def live_records(self, day: date) -> tuple[list[Sanction], dict[str, str]]:
+        def work(session: extract.Runner) -> str | None:
+            session.run(cypher.PING).consume()
+            assert isinstance(session, neo4j.Session)
+            values = sorted(session.last_bookmarks().raw_values)
+            return ",".join(values) if values else None
+
+        return self._read_auto(work)
+
+    def live_records(
+        self, day: date, cut: forward.PeriodCut | None = None
+    ) -> tuple[list[Sanction], dict[str, str]]:
         """Forward materialisation's first read (graph/rules/forward.py, graph/neo4j/forward.py)."""
-        return forward.live_records(self._read, day)
+        return forward.live_records(self._read, day, cut)
 
     def walk_links(
         self, walks: Sequence[forward.LinkWalk], as_of: date
     ) -> list[forward.WalkedLinks]:
         """Forward materialisation's walks, links and labels only (graph/neo4j/forward.py)."""
         return forward.walk_links(self._read, walks, as_of)
-
-    @staticmethod
-    def _walk(
-        tx: neo4j.ManagedTransaction, request: Extraction, got: _Fetched
-    ) -> tuple[list[str], list[str], frozenset[NodeLabel] | None]:
-        """The ids of the nodes ``request`` keeps, the element ids of its links, and the labels
-        its seeds must still be checked for (when no traversal query checked them)."""
-        matches: list[LiteralString] = []
-        params: dict[str, Any] = {
-            "labels": _LABELS,
-            "as_of": request.as_of,
-            "live_at": request.live_at,
-            "seed_labels": None
-            if request.seed_labels is None
-            else sorted(label.value for label in request.seed_labels),
-        }
-        for index, step in enumerate(request.steps):
-            matches.append(cypher.expand_step(step.link, step.direction, index))
-            params[f"roles_{index}"] = (
-                None if step.roles is None else sorted(r.value for r in step.roles)
-            )
-            params[f"stated_{index}"] = step.stated
-        frontier = list(dict.fromkeys(request.seeds))
-        if not matches or request.hops < 1:
-            # Nothing to follow: the seeds alone (of the labels asked for, checked on fetch).
-            return frontier, [], request.seed_labels
-        hops = request.hops
-        directions = {step.direction for step in request.steps}
-        if request.live_at is not None and hops > 1 and len(directions) == 1:
-            (direction,) = directions
-            if direction is not Direction.BOTH:
-                return Neo4jStore._walk_one_way(tx, request, direction, params, got)
-        seeds: list[str] = []
-        seen: set[str] = set()
-        followed: list[tuple[str, str, str]] = []
-        live: set[str] = set()
-        for hop in range(hops):
-            if not frontier:
-                break
-            query = cypher.traverse(matches, first=hop == 0)
-            keep_all = request.live_at is None or hop < hops - 1
-            reached: list[str] = []
-            for chunk in _chunks(frontier):
-                for record in tx.run(
-                    query,
-                    frontier=chunk,
-                    keep_all=keep_all,
-                    seen=[] if keep_all else sorted(seen | set(chunk)),
-                    **params,
-                ):
-                    node = record["seed"]
-                    if hop == 0:
-                        seeds.append(node)
-                        seen.add(node)
-                        got.node(record["data"])
-                    for other, is_live, element, kind, source, target, props, data in record[
-                        "links"
-                    ]:
-                        if element not in got.links:
-                            got.links[element] = link_from_props(kind, source, target, props)
-                            got.node(data)
-                        followed.append((node, other, element))
-                        if is_live:
-                            live.add(other)
-                        if other not in seen:
-                            seen.add(other)
-                            reached.append(other)
-            frontier = reached
-        if request.live_at is None:
-            kept = seen
-        else:
-            kept = leading_to_live(followed, live.__contains__)
-            kept.update(seeds)
-        return sorted(kept), [e for _, other, e in followed if other in kept], None
-
-    @staticmethod
-    def _walk_one_way(
-        tx: neo4j.ManagedTransaction,
-        request: Extraction,
-        direction: Direction,
-        params: dict[str, Any],
-        got: _Fetched,
-    ) -> tuple[list[str], list[str], frozenset[NodeLabel] | None]:
-        """:meth:`_walk` of a pruned one-way extraction in one statement instead of a round
-        trip per hop: a holder of thousands of stakes is walked on the server, and only what
-        leads to live records comes back (:func:`cypher.live_walks`)."""
-        query = cypher.live_walks(
-            [(step.link, index) for index, step in enumerate(request.steps)],
-            request.hops,
-            direction,
-        )
-        frontier = list(dict.fromkeys(request.seeds))
-        seeds: list[str] = []
-        live: set[str] = set()
-        elements: dict[str, str] = {}
-        links: list[Link] = []
-        for chunk in _chunks(frontier):
-            record = tx.run(query, frontier=chunk, **params).single(strict=True)
-            seeds += record["seeds"]
-            live.update(record["live"])
-            for row in record["links"]:
-                link = link_from_props(row["type"], row["source"], row["target"], row["props"])
-                elements[link.key] = row["element"]
-                got.links[row["element"]] = link
-                links.append(link)
-            for row in record["nodes"]:
-                got.node(row)
-        followed = traversals(links, seeds, request.steps, request.hops)
-        kept = leading_to_live(followed, live.__contains__)
-        kept.update(seeds)
-        return sorted(kept), [elements[link.key] for _, m, link in followed if m in kept], None
 
     def _only_nodes(self, tx: neo4j.ManagedTransaction, ids: list[str]) -> Subgraph:
         result = Subgraph()
@@ -600,7 +547,7 @@ class Neo4jStore:
         start = list(dict.fromkeys(seeds))
         query = cypher.SUPPLY_DOWN if direction is Direction.OUT else cypher.SUPPLY_UP
 
-        def work(tx: neo4j.ManagedTransaction) -> SupplyGraph:
+        def work(tx: extract.Runner) -> SupplyGraph:
             result = SupplyGraph()
             for record in tx.run(query, seeds=start, as_of=as_of):
                 batch = node_from_props(NodeLabel.BATCH, record["batch"])
@@ -621,8 +568,7 @@ class Neo4jStore:
             return result
 
         # One statement: the whole closure in one round trip, never a loop of hops.
-        supply: SupplyGraph = self._read(work)
-        return supply
+        return self._read_auto(work)
 
     def batches_of(
         self, company_ids: Iterable[str], *, as_of: date | None = None
@@ -774,56 +720,10 @@ class Neo4jStore:
         self.close()
 
 
-class _Fetched:
-    """What the walks of one :meth:`Neo4jStore.extract` brought back, shared by its requests:
-    nodes (with their records) and links by element id."""
-
-    def __init__(self) -> None:
-        self.subgraph = Subgraph()
-        self.labels: dict[str, str] = {}
-        self.links: dict[str, Link] = {}
-
-    def node(self, row: dict[str, Any]) -> None:
-        node_id = row["props"]["id"]
-        if node_id not in self.labels:
-            self.labels[node_id] = row["label"]
-            _add_node(
-                self.subgraph, row["label"], row["props"], row["sanctions"], row["commitments"]
-            )
-
-
 _KIND_LABEL = {
     EntityKind.COMPANY: NodeLabel.COMPANY.value,
     EntityKind.PERSON: NodeLabel.PERSON.value,
 }
-
-
-def _add_node(
-    result: Subgraph,
-    label: str,
-    props: dict[str, Any],
-    sanctions: list[dict[str, Any]],
-    commitments: list[dict[str, Any]],
-) -> None:
-    """Put one extracted node (and its sanction records and commitments) into ``result``, as the
-    embedded store does: records go to ``sanctions``, commitments to ``commitments``, cases and
-    commitments reached as nodes are left out."""
-    node = node_from_props(label, props)
-    if isinstance(node, Sanction):
-        result.sanctions[node.id] = node
-        return
-    if isinstance(node, (Case, Commitment, Product, Batch)):
-        return
-    assert isinstance(node, (Company, Person, Address))
-    result.nodes[node.id] = node
-    for record in sanctions:
-        sanction = node_from_props(NodeLabel.SANCTION, record)
-        assert isinstance(sanction, Sanction)
-        result.sanctions[sanction.id] = sanction
-    for record in commitments:
-        commitment = node_from_props(NodeLabel.COMMITMENT, record)
-        assert isinstance(commitment, Commitment)
-        result.commitments[commitment.id] = commitment
 
 
 def _split_new(
@@ -842,6 +742,26 @@ def _split_new(
         else:
             merged.append(row)
     return fresh, merged
+
+
+def _as_rows(
+    maps: list[dict[str, Any]], keys: tuple[str, ...]
+) -> tuple[list[list[Any]], list[dict[str, Any]]]:
+    """Property maps as rows of values in ``keys`` order (None where absent), and the maps with
+    keys beyond those (extra columns), which go as maps."""
+    known = frozenset(keys)
+    rows: list[list[Any]] = []
+    others: list[dict[str, Any]] = []
+    for props in maps:
+        if props.keys() <= known:
+            rows.append(list(map(props.get, keys)))
+        else:
+            others.append(props)
+    return rows, others
+
+
+class _Unchecked(Exception):
+    """An unchecked batch did not write every row: it is rolled back, and checked."""
 
 
 def _chunks(rows: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:

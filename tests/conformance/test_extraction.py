@@ -22,6 +22,7 @@ from graph.model import (
     Sanction,
     SanctionList,
 )
+from graph.neo4j.store import Neo4jStore
 from graph.store import CLOSURE_HOPS, GraphStore, Step, Subgraph, WriteBatch
 
 AS_OF = date(2024, 6, 1)
@@ -31,6 +32,10 @@ DOWN = (Step(LinkType.OWNS, Direction.OUT),)
 
 @pytest.fixture
 def graph(store: GraphStore) -> GraphStore:
+    return write_graph(store)
+
+
+def write_graph(store: GraphStore) -> GraphStore:
     """A nominee X with ten positions, one company of which has a live record and one an
     expired one; a holding chain P -> A -> B -> D where only D has a live record, beside a clean
     branch P -> E -> F; and two seeds S1 -> S2 where only S2 leads on to a live record."""
@@ -129,3 +134,41 @@ def test_an_extraction_without_steps_returns_the_seeds_with_their_records(
 ) -> None:
     (found,) = graph.extract([Extraction(("C5", "D", "nobody"), (), 1, AS_OF, live_at=AS_OF)])
     assert shape(found) == (["C5", "D"], [], ["s_c5", "s_d"])
+
+
+def test_a_record_written_later_is_found_by_a_pruned_walk(graph: GraphStore) -> None:
+    # C7 was clean when the graph was written; its record comes in a batch of its own.
+    graph.write(
+        WriteBatch(
+            nodes=[Sanction("s_c7", "C7", SanctionList.ABNORMAL_OPERATION, start=date(2024, 2, 1))]
+        )
+    )
+    (positions,) = graph.extract([Extraction(("X",), POSITIONS, 1, AS_OF, live_at=AS_OF)])
+    assert shape(positions) == (["C3", "C7", "X"], ["X>C3", "X>C7"], ["s_c3", "s_c7"])
+
+
+@pytest.mark.neo4j
+def test_a_database_written_without_record_holder_marks_is_marked_when_opened(
+    neo4j_store: Neo4jStore,
+) -> None:
+    """A pruned walk on Neo4j passes nodes without the RecordHolder label (graph/neo4j/cypher.py):
+    a database written before the label (or by the bulk importer) must be marked before it is
+    read, or live records behind clean-looking nodes would be missed."""
+    neo4j_store.clear()
+    try:
+        write_graph(neo4j_store)
+        driver = neo4j_store._driver
+        with driver.session() as session:
+            session.run("MATCH (n:RecordHolder) REMOVE n:RecordHolder").consume()
+            session.run("MATCH (m:CreditnetMeta {name: 'record_holders'}) DELETE m").consume()
+        reopened = Neo4jStore(driver)
+        positions, closure = reopened.extract(
+            [
+                Extraction(("X",), POSITIONS, 1, AS_OF, live_at=AS_OF),
+                Extraction(("P",), DOWN, CLOSURE_HOPS, AS_OF, live_at=AS_OF),
+            ]
+        )
+        assert shape(positions) == (["C3", "X"], ["X>C3"], ["s_c3"])
+        assert shape(closure) == (["A", "B", "D", "P"], ["A>B", "B>D", "P>A"], ["s_d"])
+    finally:
+        neo4j_store.clear()

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from graph.model import (
     Company,
@@ -17,9 +17,10 @@ from graph.model import (
     Person,
     Sanction,
     SanctionList,
+    Severity,
 )
 from graph.rules import forward
-from graph.rules.engine import materialise, restrictions_for
+from graph.rules.engine import add_months, materialise, restrictions_for, sanction_in_force
 from graph.rules.schema import load_rules
 from graph.store import CLOSURE_HOPS, GraphStore, Step, WriteBatch
 
@@ -49,6 +50,8 @@ def _write(store: GraphStore) -> None:
 
 def test_walks_return_the_links_and_labels_of_the_neighbourhood(store: GraphStore) -> None:
     _write(store)
+    # B -> D lies three links below P: a walk of two hops from P must not expand B.
+    store.write(WriteBatch(nodes=[Company("D", "D")], links=[Ownership("B", "D", 40.0)]))
     down = [
         Step(LinkType.OWNS, Direction.OUT),
         Step(LinkType.OFFICER_OF, Direction.OUT, frozenset({OfficerRole.ACTUAL_CONTROLLER})),
@@ -57,12 +60,19 @@ def test_walks_return_the_links_and_labels_of_the_neighbourhood(store: GraphStor
         (["P", "A"], down, CLOSURE_HOPS),
         (["B"], [Step(LinkType.OFFICER_OF, Direction.IN)], 1),
         (["B"], [Step(LinkType.OWNS, Direction.IN)], 1),
+        (["P"], down, 2),
+        # Steps both ways: walked hop by hop on a server, not as one variable-length match.
+        (["P"], [Step(LinkType.OWNS, Direction.OUT), Step(LinkType.OWNS, Direction.IN)], 2),
+        ([], down, CLOSURE_HOPS),
     ]
     found = forward._walk_links(store, walks, AS_OF)
     assert [sorted(f"{link.source}>{link.target}" for link in w.values()) for w, _ in found] == [
-        ["A>B", "P>A"],
+        ["A>B", "B>D", "P>A"],
         ["P>B"],
         ["A>B"],
+        ["A>B", "P>A"],
+        ["A>B", "P>A"],
+        [],
     ]
     assert found[0][1]["A"] == "Company"  # a seed, and P's target
     for (seeds, steps, hops), (links, labels) in zip(walks, found, strict=True):
@@ -90,3 +100,70 @@ def test_subjects_that_are_each_others_targets(store: GraphStore) -> None:
     assert forward_found == on_read
     # B bears measures from its own record, from its controller A's and from its officer P's.
     assert {r.subject_id for r in forward_found if r.entity_id == "B"} == {"A", "B", "P"}
+
+
+def test_period_cut_is_the_end_of_the_maximum_publicity_period() -> None:
+    """A record is past its maximum period on a day exactly when it started before the cut's
+    day for its severity, also where adding months clamps to a month's end."""
+    rules = load_rules(None)
+    days = [date(2024, 2, 29), date(2024, 3, 31), date(2024, 6, 1), date(2025, 2, 28)]
+    for day in days:
+        cut = forward.period_cut(rules, day)
+        for severity, period in rules.publicity.periods.items():
+            months = period.maximum_months
+            assert months is not None  # every severity of the shipped rules has a maximum
+            for offset in range(-40, 41):
+                start = add_months(day, -months) + timedelta(days=offset)
+                over = day >= add_months(start, months)
+                assert (start < cut.since[severity.value]) is over, (day, severity, start)
+    assert cut.open_lists == {"MARKET_BAN", "DISHONEST_JUDGMENT_DEBTOR"}
+    assert cut.defaults["ABNORMAL_OPERATION"] == "general"
+    assert "ADMIN_PENALTY" not in cut.defaults  # as recorded, else general
+
+
+def test_live_records_leave_out_only_the_records_past_their_maximum_period(
+    store: GraphStore,
+) -> None:
+    rules = load_rules(None)
+    policy = rules.publicity
+    day = date(2024, 2, 29)
+    nodes: list[Node] = [Company("A", "A"), Person("P", "P")]
+    # Each list's severity (its own, its list's default, general), starting on either side of
+    # each maximum period's end; a list without a maximum; a record dated by its decision only.
+    lists = [
+        SanctionList.SERIOUS_DISHONEST,
+        SanctionList.ADMIN_PENALTY,
+        SanctionList.ABNORMAL_OPERATION,
+        SanctionList.MARKET_BAN,
+    ]
+    for listed in lists:
+        for severity in (None, *Severity):
+            for months in (3, 12, 36):
+                for offset in (-2, -1, 0, 1):
+                    start = add_months(day, -months) + timedelta(days=offset)
+                    nodes.append(
+                        Sanction(
+                            f"s{len(nodes)}",
+                            "AP"[len(nodes) % 2],
+                            listed,
+                            severity=severity,
+                            start=start if offset % 2 else None,
+                            decided=start,
+                        )
+                    )
+    nodes.append(Sanction("undated", "A", SanctionList.ADMIN_PENALTY))
+    store.write(WriteBatch(nodes=nodes))
+
+    live = list(store.sanctions(live_at=day))
+    kept, labels = forward._live_records(store, day, forward.period_cut(rules, day))
+    over = set()
+    for record in live:
+        began, maximum = record.effective_start, policy.maximum_months(record)
+        if began is not None and maximum is not None and day >= add_months(began, maximum):
+            over.add(record.id)
+    in_force = {r.id for r in live if sanction_in_force(r, day, policy)}
+    assert over and in_force and "undated" in in_force
+    # A store that reads in bulk leaves the records past their period where they are.
+    expected = {r.id for r in live} - (over if isinstance(store, forward.ForwardReader) else set())
+    assert {r.id for r in kept} == expected
+    assert dict(labels) == {"A": "Company", "P": "Person"}

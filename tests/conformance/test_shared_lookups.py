@@ -1,0 +1,140 @@
+"""Principal persons' lookups shared between credit reports (graph/rules/shared_lookups.py):
+never staler than a fresh lookup, on every store, and on a versioned store reused while nothing
+was written."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from graph.extraction import Extraction
+from graph.memory import MemoryStore
+from graph.model import Company, Officer, OfficerRole, Person, Sanction, SanctionList
+from graph.rules.schema import ConditionKind, load_rules
+from graph.rules.shared_lookups import SharedLookups, Versioned, shared_lookup_many
+from graph.store import GraphStore, Subgraph, WriteBatch
+from queries.report import credit_report
+
+AS_OF = date(2024, 6, 1)
+LR = OfficerRole.LEGAL_REPRESENTATIVE
+
+
+def nominee_graph(store: GraphStore, companies: int = 3) -> None:
+    """A nominee N legally represents C0..C<n-1>; C<n-1> is seriously dishonest, so N is barred
+    from office (R1) and every other company's incentive I1 is withheld because of N."""
+    nodes: list[object] = [Person("N", "Nominee")]
+    nodes += [Company(f"C{i}", f"C{i}") for i in range(companies)]
+    links = [Officer("N", f"C{i}", LR) for i in range(companies)]
+    store.write(WriteBatch(nodes=nodes, links=links))  # type: ignore[arg-type]
+
+
+def i1_blocker(store: GraphStore, company: str) -> str | None:
+    report = credit_report(store, company, AS_OF, load_rules(None))
+    for item in report.withheld:
+        if item.rule == "I1" and item.condition is ConditionKind.NO_PRINCIPAL_RESTRICTION:
+            assert item.blocker is not None and item.blocker.sanction is not None
+            return item.blocker.sanction.id
+    return None
+
+
+def test_a_report_sees_a_principal_restricted_after_an_earlier_report(store: GraphStore) -> None:
+    nominee_graph(store)
+    assert i1_blocker(store, "C0") is None
+    assert i1_blocker(store, "C1") is None  # the nominee's lookup, asked again
+    store.write(
+        WriteBatch(
+            nodes=[Sanction("s", "C2", SanctionList.SERIOUS_DISHONEST, start=date(2024, 1, 1))]
+        )
+    )
+    assert i1_blocker(store, "C0") == "s"
+    assert i1_blocker(store, "C1") == "s"
+
+
+class Counting:
+    """A memory store with a version that moves on every write, counting extractions."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryStore()
+        self.version = 0
+        self.extractions = 0
+        self.write_during_next_extract: WriteBatch | None = None
+
+    def read_version(self) -> str | None:
+        return str(self.version)
+
+    def write(self, batch: WriteBatch) -> object:
+        self.version += 1
+        return self.inner.write(batch)
+
+    def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
+        self.extractions += 1
+        found = self.inner.extract(requests)
+        if self.write_during_next_extract is not None:
+            batch, self.write_during_next_extract = self.write_during_next_extract, None
+            self.write(batch)
+        return found
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_a_kept_lookup_is_reused_only_while_the_version_holds() -> None:
+    store = Counting()
+    assert isinstance(store, Versioned)
+    nominee_graph(store)  # type: ignore[arg-type]
+    shared, rules = SharedLookups(), load_rules(None)
+    first = shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 1 and first["N"].restrictions == ()
+    again = shared.lookup_many(store, ["N", "nobody"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 2  # only "nobody" was looked up
+    assert again["N"] is first["N"] and "nobody" not in again
+    shared.lookup_many(store, ["nobody"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 2  # "nobody" is kept too
+    store.write(
+        WriteBatch(
+            nodes=[Sanction("s", "C2", SanctionList.SERIOUS_DISHONEST, start=date(2024, 1, 1))]
+        )
+    )
+    after = shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 3
+    assert {r.source.id for r in after["N"].restrictions} == {"s"}
+    # Another rule set, or another day, is another question.
+    shared.lookup_many(store, ["N"], AS_OF, rules.model_copy())  # type: ignore[arg-type]
+    shared.lookup_many(store, ["N"], date(2024, 6, 2), rules)  # type: ignore[arg-type]
+    assert store.extractions == 5
+
+
+def test_a_lookup_during_which_a_write_committed_is_not_kept() -> None:
+    store = Counting()
+    nominee_graph(store)  # type: ignore[arg-type]
+    shared, rules = SharedLookups(), load_rules(None)
+    store.write_during_next_extract = WriteBatch(
+        nodes=[Sanction("s", "C2", SanctionList.SERIOUS_DISHONEST, start=date(2024, 1, 1))]
+    )
+    stale = shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    assert stale["N"].restrictions == ()  # read before the write landed
+    fresh = shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 2
+    assert {r.source.id for r in fresh["N"].restrictions} == {"s"}
+
+
+def test_the_capacity_drops_the_least_recently_used() -> None:
+    store = Counting()
+    nominee_graph(store, companies=4)  # type: ignore[arg-type]
+    shared, rules = SharedLookups(capacity=2), load_rules(None)
+    for entity_id in ("C0", "C1", "C0", "C2"):
+        shared.lookup_many(store, [entity_id], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 3  # C0 was kept for its second ask
+    shared.lookup_many(store, ["C0"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 3  # C0 (used last but one) is still kept; C1 was dropped
+    shared.lookup_many(store, ["C1"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 4
+
+
+def test_a_store_without_versions_is_asked_each_time() -> None:
+    store = MemoryStore()
+    nominee_graph(store)
+    assert not isinstance(store, Versioned)
+    rules = load_rules(None)
+    first = shared_lookup_many(store, ["N"], AS_OF, rules)
+    assert shared_lookup_many(store, ["N"], AS_OF, rules)["N"] is not first["N"]
