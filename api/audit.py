@@ -17,7 +17,10 @@ Appends from every process are serialised by an OS lock (``<log>.lock``); the se
 previous hash are read under it. Within a process, appends made while another is being written
 are *group-committed*: the next writer chains all of them in one write and one fsync (and one
 checkpoint), and each caller returns once its own records are durable. So a server answering
-many audited reads at once pays one fsync per group, not one per request.
+many audited reads at once pays one fsync per group, not one per request. Requests on an event
+loop append with :meth:`AuditLog.append_events_async`: they queue their events and await a
+future, and one writer task hands each group to a writer thread in one hop (a thread hop per
+request cost more than the fsync it waited for).
 
 A decision's audit event is first written *with the decision* (in its journal record or Neo4j
 transaction, see :class:`graph.store.WriteBatch`); this file is derived from those events:
@@ -28,6 +31,7 @@ CLI and the API share.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import hmac
@@ -37,9 +41,11 @@ import os
 import secrets
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -117,6 +123,16 @@ class _Ticket:
         return self.records
 
 
+@dataclass(slots=True)
+class _LoopGroup:
+    """One event loop's appends waiting for its writer task, and that task while it runs."""
+
+    waiting: list[tuple[list[Mapping[str, Any]], asyncio.Future[list[dict[str, Any]]]]] = field(
+        default_factory=list
+    )
+    writer: asyncio.Task[None] | None = None
+
+
 def _load_key(path: Path) -> bytes:
     """The anchor key: ``CREDITNET_AUDIT_KEY``, else the key file (created 0600 if missing)."""
     configured = os.environ.get(KEY_ENV, "").strip()
@@ -156,6 +172,11 @@ class AuditLog:
         self._group = threading.Condition(threading.Lock())
         self._waiting: list[_Ticket] = []
         self._writing = False
+        # appends from event loops: a queue per loop, written by one thread (made on first use)
+        self._loop_groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopGroup] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._writer_thread: ThreadPoolExecutor | None = None
 
     @property
     def checkpoint_path(self) -> Path:
@@ -378,6 +399,64 @@ class AuditLog:
                 self._writing = False
                 self._group.notify_all()
         return ticket.outcome()
+
+    async def append_events_async(
+        self, events: Iterable[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """:meth:`append_events` for a caller on an event loop: returns once ``events`` are
+        chained, written and fsynced (and the checkpoint with them), with their records.
+
+        The appends of one loop are queued; one writer task takes every queued append at once
+        and makes one :meth:`append_events` call for them in the writer thread (so the thread
+        and process group commit still applies), while the loop goes on serving. Each caller gets
+        its own records, consecutive and in its order; an error of a group's write is raised to
+        every caller of the group. A caller cancelled meanwhile leaves its events in the group.
+        """
+        batch = list(events)
+        if not batch:
+            return []
+        loop = asyncio.get_running_loop()
+        with self._group:
+            group = self._loop_groups.get(loop)
+            if group is None:
+                group = self._loop_groups[loop] = _LoopGroup()
+            if self._writer_thread is None:
+                self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="audit-writer")
+        done: asyncio.Future[list[dict[str, Any]]] = loop.create_future()
+        group.waiting.append((batch, done))
+        if group.writer is None:
+            group.writer = loop.create_task(self._write_loop_group(group, self._writer_thread))
+        return await done
+
+    async def _write_loop_group(self, group: _LoopGroup, thread: ThreadPoolExecutor) -> None:
+        """Write what ``group`` holds, a whole queue at a time, until it is empty."""
+        loop = asyncio.get_running_loop()
+        try:
+            while group.waiting:
+                members, group.waiting = group.waiting, []
+                events = [event for batch, _ in members for event in batch]
+                try:
+                    records = await loop.run_in_executor(thread, self.append_events, events)
+                except asyncio.CancelledError:
+                    # the loop is shutting down; the thread still finishes the write
+                    for _, done in members:
+                        done.cancel()
+                    raise
+                except BaseException as exc:
+                    for _, done in members:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                start = 0
+                for batch, done in members:
+                    if not done.done():
+                        done.set_result(records[start : start + len(batch)])
+                    start += len(batch)
+        finally:
+            group.writer = None
+            for _, done in group.waiting:  # only when cancelled: the loop is shutting down
+                done.cancel()
+            group.waiting.clear()
 
     def _append_locked(self, head: _Head, events: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
         if not events:

@@ -87,6 +87,8 @@ class Level:
     p50_ms: float
     p99_ms: float
     errors: list[str] = field(default_factory=list)
+    client_cores: float = 0.0
+    """CPU of this (client) process over the level, in cores: near 1 it would be the bottleneck."""
 
     @property
     def per_s(self) -> float:
@@ -273,17 +275,19 @@ def http_level(
     for thread in threads:
         thread.start()
     barrier.wait()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     deadline = started + seconds
     for thread in threads:
         thread.join(timeout=seconds + 60)
     elapsed = time.perf_counter() - started
+    cores = (time.process_time() - cpu) / elapsed
     p50, p99 = percentiles(timings) if timings else (math.nan, math.nan)
-    level = Level(clients, len(timings), elapsed, p50, p99, errors)
+    level = Level(clients, len(timings), elapsed, p50, p99, errors, cores)
     print(
         f"{name:7} HTTP {clients} client{'s' if clients > 1 else ' '}: "
         f"{level.per_s:7.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
-        f"({len(timings)} requests in {elapsed:.1f} s, {len(errors)} errors)"
+        f"({len(timings)} requests in {elapsed:.1f} s, {len(errors)} errors; "
+        f"client CPU {cores:.2f} cores, load average {os.getloadavg()[0]:.1f})"
     )
     if errors:
         print(f"        first error: {errors[0]}")

@@ -118,6 +118,9 @@ class MemoryStore:
     """
 
     name = "memory"
+    # Reads wait on nothing but this store's own lock (a write holds it for one journal fsync):
+    # the API runs short reads inline on its event loop (api/graphql/blocking.py).
+    reads_in_memory = True
 
     def __init__(self, data_dir: Path | str | None = None) -> None:
         self._rss_at_open = rss_bytes()

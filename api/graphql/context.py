@@ -9,7 +9,6 @@ from strawberry.fastapi import BaseContext
 from api.audit import AuditLog
 from api.auth import ApiKey, KeyStore, Role
 from api.clock import Clock, system_clock
-from api.graphql.blocking import blocking
 from api.graphql.loaders import Loaders
 from graph.errors import InvalidInput
 from graph.rules.schema import RuleSet, load_rules
@@ -93,8 +92,9 @@ class Context(BaseContext):
     async def flush_audit(self, ok: bool) -> None:
         """Append what this request read to the audit log (called once, after execution).
 
-        One append for the request, in a worker thread: the fsync must not stall the event loop,
-        and appends from concurrent requests are group-committed (:class:`api.audit.AuditLog`).
+        One append for the request, awaited until it is durable: the loop's concurrent requests
+        share one write and fsync, made off the event loop (:meth:`api.audit.AuditLog.
+        append_events_async`).
         """
         records = list(self.audit_records)
         if self.person_reads:
@@ -116,4 +116,4 @@ class Context(BaseContext):
             )
             for operation, subjects in records
         ]
-        await blocking(self.audit.append_events, events)
+        await self.audit.append_events_async(events)

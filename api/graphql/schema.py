@@ -39,7 +39,7 @@ from strawberry.types.graphql import OperationType
 
 from api.audit import run_audited
 from api.auth import Role
-from api.graphql.blocking import blocking
+from api.graphql.blocking import blocking, short_read
 from api.graphql.context import Context
 from api.graphql.due_process_types import (
     Case,
@@ -127,8 +127,9 @@ class Query(ExploreQuery, IncentiveQuery, RecallQuery, ScreenQuery, SignalsQuery
         ctx = info.context
         ctx.require(Role.AGENCY, "credit reports")
         ctx.audit_records.append(("credit_report", [str(id)]))
-        found = await blocking(
-            report.credit_report, ctx.store, str(id), as_of or ctx.today(), ctx.rules
+        # a report reads a bounded neighbourhood of the entity (inline on the embedded store)
+        found = await short_read(
+            ctx.store, report.credit_report, ctx.store, str(id), as_of or ctx.today(), ctx.rules
         )
         return CreditReport.of(found, ctx)
 
