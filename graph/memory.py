@@ -462,6 +462,13 @@ class MemoryStore:
         page = [nodes[node_id] for _, _, node_id in hits[offset : offset + limit]]
         return SearchPage(items=page, total=len(hits))
 
+    def read_version(self) -> str | None:
+        """A token that changes with every batch this store applies, its own writes or another
+        process's read from the journal (graph/rules/shared_lookups.py)."""
+        self._sync()
+        with self._lock:
+            return f"{id(self)}:{self._generation}"
+
     def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
         # In process, a call costs no round trip: one neighbourhood per request is the cheapest.
         return extract_each(self, requests)

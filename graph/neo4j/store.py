@@ -202,6 +202,12 @@ class Neo4jStore:
                     session.run(cypher.SET_RECORD_HOLDERS_MARKED).consume()
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise self._unavailable(exc) from exc
+        except Neo4jError as exc:
+            raise BackendUnavailable(
+                f"this Neo4j database's record holders are not marked yet and could not be "
+                f"marked ({exc.code}: {exc.message}): run `creditnet --store neo4j db init` once "
+                "as a user that may write (docs/operations.md, 'Neo4j: record holders')"
+            ) from exc
         self._holders_marked = True
 
     def _reindex_search(self) -> None:

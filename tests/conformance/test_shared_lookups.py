@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from graph.extraction import Extraction
 from graph.memory import MemoryStore
@@ -131,10 +132,47 @@ def test_the_capacity_drops_the_least_recently_used() -> None:
     assert store.extractions == 4
 
 
+class Unversioned:
+    """A store that cannot say whether it changed."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryStore()
+
+    def __getattr__(self, name: str) -> object:
+        if name == "read_version":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
 def test_a_store_without_versions_is_asked_each_time() -> None:
-    store = MemoryStore()
-    nominee_graph(store)
+    store = Unversioned()
+    nominee_graph(store)  # type: ignore[arg-type]
     assert not isinstance(store, Versioned)
     rules = load_rules(None)
-    first = shared_lookup_many(store, ["N"], AS_OF, rules)
-    assert shared_lookup_many(store, ["N"], AS_OF, rules)["N"] is not first["N"]
+    first = shared_lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    again = shared_lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    assert again["N"] is not first["N"] and again["N"] == first["N"]
+
+
+def test_the_embedded_store_version_moves_with_every_write_and_every_process(
+    tmp_path: Path,
+) -> None:
+    store, other = MemoryStore(tmp_path), MemoryStore(tmp_path)
+    try:
+        nominee_graph(store)
+        rules = load_rules(None)
+        version = store.read_version()
+        first = shared_lookup_many(store, ["N"], AS_OF, rules)
+        assert shared_lookup_many(store, ["N"], AS_OF, rules)["N"] is first["N"]
+        # Another process (here another store on the data dir) writes through the journal.
+        other.write(
+            WriteBatch(
+                nodes=[Sanction("s", "C2", SanctionList.SERIOUS_DISHONEST, start=date(2024, 1, 1))]
+            )
+        )
+        assert store.read_version() != version
+        after = shared_lookup_many(store, ["N"], AS_OF, rules)
+        assert {r.source.id for r in after["N"].restrictions} == {"s"}
+    finally:
+        store.close()
+        other.close()
