@@ -232,9 +232,6 @@ MATCH (a:AuditEvent)
 RETURN a.document AS document
 ORDER BY a.time, a.event_id
 """
-CLEAR_AUDIT_EVENTS: Final = (
-    "MATCH (a:AuditEvent) CALL (a) { DELETE a } IN TRANSACTIONS OF 5000 ROWS"
-)
 
 CASES: Final = """
 MATCH (c:Case)
@@ -672,5 +669,20 @@ ORDER BY company, b.id
 """
 )
 
-CLEAR: Final = "MATCH (n:Node) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+# A bounded piece of a clear per statement, repeated until nothing is left: one statement that
+# deletes in inner transactions still runs as one outer transaction, which a server's
+# transaction timeout (db.transaction.timeout) ends on a large graph (3.5M nodes at 1M
+# companies took longer than 300 s).
+CLEAR_SOME: Final = """
+MATCH (n:Node)
+WITH n LIMIT $limit
+DETACH DELETE n
+RETURN count(*) AS deleted
+"""
+CLEAR_SOME_AUDIT_EVENTS: Final = """
+MATCH (a:AuditEvent)
+WITH a LIMIT $limit
+DELETE a
+RETURN count(*) AS deleted
+"""
 PING: Final = "RETURN 1 AS ok"

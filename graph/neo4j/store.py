@@ -71,6 +71,7 @@ __all__ = ["Neo4jStore"]
 
 T = TypeVar("T")
 _READ_ATTEMPTS = 3
+_CLEAR_BATCH = 10_000
 
 _LABELS = [label.value for label in NodeLabel]
 # Link types whose rows name no node but their two ends (graph.validation checks nothing else).
@@ -708,8 +709,11 @@ class Neo4jStore:
     def clear(self) -> None:
         try:
             with self._session() as session:
-                session.run(cypher.CLEAR).consume()
-                session.run(cypher.CLEAR_AUDIT_EVENTS).consume()
+                for statement in (cypher.CLEAR_SOME, cypher.CLEAR_SOME_AUDIT_EVENTS):
+                    deleted = _CLEAR_BATCH
+                    while deleted:
+                        record = session.run(statement, limit=_CLEAR_BATCH).single(strict=True)
+                        deleted = record["deleted"]
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise self._unavailable(exc) from exc
         except Neo4jError as exc:
