@@ -4,7 +4,9 @@ A nominee director with 38,000 positions is a principal person of 38,000 compani
 their credit reports asks for the nominee's restrictions (the incentive check of principal
 persons): working them out walks every position and every holding, the slowest read of a report
 by far, and its answer is the same for every one of those reports until the graph changes.
-:func:`shared_lookup_many` keeps such answers per store, tagged with the store's version
+:func:`shared_lookup_many` keeps such answers per store (for the entities whose lookup was seen
+to be slow, :data:`HEAVY_SECONDS`: for the others two version reads would cost more than they
+save), tagged with the store's version
 (:meth:`Versioned.read_version`; on Neo4j the bookmark of the last committed transaction), and
 gives a kept answer only while that version is unchanged, so it is never staler than a fresh
 lookup made at the same moment.
@@ -18,6 +20,7 @@ is simply asked each time.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -33,6 +36,9 @@ __all__ = ["SharedLookups", "Versioned", "VersionedReader", "shared_lookup_many"
 
 CAPACITY = 4096
 """Entities kept per store (the most recently used)."""
+HEAVY_SECONDS = 0.015
+"""A lookup at least this slow marks its entities as worth keeping (a nominee's takes tens of
+milliseconds at 100k companies and more at 1M, a common principal's one or two)."""
 
 
 @runtime_checkable
@@ -56,15 +62,37 @@ class _Kept:
 class SharedLookups:
     """One store's kept lookups, by (entity id, date), least recently used first."""
 
-    def __init__(self, capacity: int = CAPACITY) -> None:
+    def __init__(self, capacity: int = CAPACITY, heavy_seconds: float = HEAVY_SECONDS) -> None:
         self.capacity = capacity
+        self.heavy_seconds = heavy_seconds
         self._kept: OrderedDict[tuple[str, date], _Kept] = OrderedDict()
+        self._heavy: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
 
     def lookup_many(
         self, store: VersionedReader, ids: Iterable[str], as_of: date, rules: RuleSet
     ) -> dict[str, EntityLookup]:
         wanted = list(dict.fromkeys(ids))
+        with self._lock:
+            heavy = any(entity_id in self._heavy for entity_id in wanted)
+        if not heavy:
+            # Most principals are cheap to look up: the two version reads would cost more
+            # than they save. Only the ones seen to be slow are kept from then on.
+            started = time.perf_counter()
+            found = lookup_many(store, wanted, as_of, rules)
+            if time.perf_counter() - started >= self.heavy_seconds:
+                with self._lock:
+                    for entity_id in wanted:
+                        self._heavy[entity_id] = None
+                        self._heavy.move_to_end(entity_id)
+                    while len(self._heavy) > 4 * self.capacity:
+                        self._heavy.popitem(last=False)
+            return found
+        return self._kept_or_fresh(store, wanted, as_of, rules)
+
+    def _kept_or_fresh(
+        self, store: VersionedReader, wanted: list[str], as_of: date, rules: RuleSet
+    ) -> dict[str, EntityLookup]:
         before = store.read_version()
         if before is None:
             return lookup_many(store, wanted, as_of, rules)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from graph.extraction import Extraction
@@ -83,20 +84,21 @@ def test_a_kept_lookup_is_reused_only_while_the_version_holds() -> None:
     store = Counting()
     assert isinstance(store, Versioned)
     nominee_graph(store)  # type: ignore[arg-type]
-    shared, rules = SharedLookups(), load_rules(None)
-    first = shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
-    assert store.extractions == 1 and first["N"].restrictions == ()
-    again = shared.lookup_many(store, ["N", "nobody"], AS_OF, rules)  # type: ignore[arg-type]
-    assert store.extractions == 2  # only "nobody" was looked up
+    shared, rules = SharedLookups(heavy_seconds=0.0), load_rules(None)
+    ask = partial(shared.lookup_many, store, as_of=AS_OF, rules=rules)  # type: ignore[arg-type]
+    ask(["N"])  # looked up plainly, and seen to be slow (every lookup is, here)
+    assert store.extractions == 1
+    first = ask(["N", "nobody"])  # kept from now on
+    assert store.extractions == 2 and first["N"].restrictions == ()
+    again = ask(["N", "nobody"])
+    assert store.extractions == 2
     assert again["N"] is first["N"] and "nobody" not in again
-    shared.lookup_many(store, ["nobody"], AS_OF, rules)  # type: ignore[arg-type]
-    assert store.extractions == 2  # "nobody" is kept too
     store.write(
         WriteBatch(
             nodes=[Sanction("s", "C2", SanctionList.SERIOUS_DISHONEST, start=date(2024, 1, 1))]
         )
     )
-    after = shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    after = ask(["N"])
     assert store.extractions == 3
     assert {r.source.id for r in after["N"].restrictions} == {"s"}
     # Another rule set, or another day, is another question.
@@ -105,31 +107,48 @@ def test_a_kept_lookup_is_reused_only_while_the_version_holds() -> None:
     assert store.extractions == 5
 
 
+def test_a_lookup_that_was_quick_is_not_kept() -> None:
+    store = Counting()
+    nominee_graph(store)  # type: ignore[arg-type]
+    shared, rules = SharedLookups(heavy_seconds=60.0), load_rules(None)
+    for _ in range(3):
+        shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 3
+
+
 def test_a_lookup_during_which_a_write_committed_is_not_kept() -> None:
     store = Counting()
     nominee_graph(store)  # type: ignore[arg-type]
-    shared, rules = SharedLookups(), load_rules(None)
+    shared, rules = SharedLookups(heavy_seconds=0.0), load_rules(None)
+    shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
     store.write_during_next_extract = WriteBatch(
         nodes=[Sanction("s", "C2", SanctionList.SERIOUS_DISHONEST, start=date(2024, 1, 1))]
     )
     stale = shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
     assert stale["N"].restrictions == ()  # read before the write landed
     fresh = shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
-    assert store.extractions == 2
+    assert store.extractions == 3
     assert {r.source.id for r in fresh["N"].restrictions} == {"s"}
 
 
 def test_the_capacity_drops_the_least_recently_used() -> None:
     store = Counting()
     nominee_graph(store, companies=4)  # type: ignore[arg-type]
-    shared, rules = SharedLookups(capacity=2), load_rules(None)
-    for entity_id in ("C0", "C1", "C0", "C2"):
+    shared, rules = SharedLookups(capacity=2, heavy_seconds=0.0), load_rules(None)
+
+    def ask(entity_id: str, extractions: int) -> None:
         shared.lookup_many(store, [entity_id], AS_OF, rules)  # type: ignore[arg-type]
-    assert store.extractions == 3  # C0 was kept for its second ask
-    shared.lookup_many(store, ["C0"], AS_OF, rules)  # type: ignore[arg-type]
-    assert store.extractions == 3  # C0 (used last but one) is still kept; C1 was dropped
-    shared.lookup_many(store, ["C1"], AS_OF, rules)  # type: ignore[arg-type]
-    assert store.extractions == 4
+        assert store.extractions == extractions, entity_id
+
+    for entity_id, extractions in (("C0", 1), ("C1", 2)):  # plain lookups, both seen slow
+        ask(entity_id, extractions)
+    for entity_id, extractions in (("C0", 3), ("C1", 4)):  # kept
+        ask(entity_id, extractions)
+    ask("C0", 4)  # used: C1 is now the least recently used
+    for extractions in (5, 6):  # seen slow, then kept: C1 is dropped
+        ask("C2", extractions)
+    ask("C0", 6)
+    ask("C1", 7)
 
 
 class Unversioned:
@@ -162,8 +181,10 @@ def test_the_embedded_store_version_moves_with_every_write_and_every_process(
         nominee_graph(store)
         rules = load_rules(None)
         version = store.read_version()
-        first = shared_lookup_many(store, ["N"], AS_OF, rules)
-        assert shared_lookup_many(store, ["N"], AS_OF, rules)["N"] is first["N"]
+        shared = SharedLookups(heavy_seconds=0.0)
+        shared.lookup_many(store, ["N"], AS_OF, rules)  # seen slow (every lookup is, here)
+        first = shared.lookup_many(store, ["N"], AS_OF, rules)
+        assert shared.lookup_many(store, ["N"], AS_OF, rules)["N"] is first["N"]
         # Another process (here another store on the data dir) writes through the journal.
         other.write(
             WriteBatch(
@@ -171,7 +192,7 @@ def test_the_embedded_store_version_moves_with_every_write_and_every_process(
             )
         )
         assert store.read_version() != version
-        after = shared_lookup_many(store, ["N"], AS_OF, rules)
+        after = shared.lookup_many(store, ["N"], AS_OF, rules)
         assert {r.source.id for r in after["N"].restrictions} == {"s"}
     finally:
         store.close()
