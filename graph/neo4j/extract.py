@@ -275,8 +275,20 @@ def _kept_first_hop(request: Extraction, rows: Iterable[Sequence[Any]], got: Fet
         seeds.append(node)
         got.node(data)
         _follow(node, links, got, followed, live)
+    return _kept(request, seeds, set(seeds) | {other for _, other, _ in followed}, followed, live)
+
+
+def _kept(
+    request: Extraction,
+    seeds: list[str],
+    reached: set[str],
+    followed: list[tuple[str, str, str]],
+    live: set[str],
+) -> Walked:
+    """What a walk keeps: everything it ``reached`` (seeds included) when it is not pruned,
+    else the seeds and what leads to a live node; with the elements of the links into them."""
     if request.live_at is None:
-        kept = set(seeds) | {other for _, other, _ in followed}
+        kept = reached
     else:
         kept = leading_to_live(followed, live.__contains__)
         kept.update(seeds)
@@ -366,12 +378,7 @@ def walk(tx: Runner, request: Extraction, got: Fetched) -> Walked:
                         seen.add(other)
                         reached.append(other)
         frontier = reached
-    if request.live_at is None:
-        kept = seen
-    else:
-        kept = leading_to_live(followed, live.__contains__)
-        kept.update(seeds)
-    return sorted(kept), [e for _, other, e in followed if other in kept], None
+    return _kept(request, seeds, seen, followed, live)
 
 
 def _walk_one_way(

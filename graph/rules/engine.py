@@ -507,15 +507,22 @@ def _measures(measures: Mapping[str, str], only: str | None) -> Iterator[tuple[s
             yield measure, basis
 
 
-def _finalise(found: Iterable[Restriction]) -> list[Restriction]:
-    """One restriction per (entity, measure, rule, source), through its shortest path; sorted."""
+def shortest_per_source(
+    found: Iterable[Restriction],
+) -> dict[tuple[str, str, str, str], Restriction]:
+    """One restriction per (entity, measure, rule, source): the one with the least path."""
     best: dict[tuple[str, str, str, str], Restriction] = {}
     for item in found:
         key = (item.entity_id, item.measure, item.rule, item.source.id)
         current = best.get(key)
         if current is None or item.path.sort_key() < current.path.sort_key():
             best[key] = item
-    return sorted(best.values(), key=Restriction.sort_key)
+    return best
+
+
+def _finalise(found: Iterable[Restriction]) -> list[Restriction]:
+    """One restriction per (entity, measure, rule, source), through its shortest path; sorted."""
+    return sorted(shortest_per_source(found).values(), key=Restriction.sort_key)
 
 
 def _own_restrictions(sanction: Sanction, rule: Rule, measure: str | None) -> Iterator[Restriction]:

@@ -39,6 +39,7 @@ from graph.rules.engine import (
     add_days,
     add_months,
     sanction_in_force,
+    shortest_per_source,
 )
 from graph.rules.schema import Reach, Rule, RuleSet
 from graph.store import GraphReader, Step, Subgraph
@@ -240,12 +241,7 @@ def _finalise(found: Iterable[Restriction]) -> list[Restriction]:
     """:func:`graph.rules.engine._finalise`'s answer, sorted on less: once one restriction per
     (entity, measure, rule, source) is left, those four fields order them, and the path that
     ends :meth:`Restriction.sort_key` (a tuple per link to build) never decides."""
-    best: dict[tuple[str, str, str, str], Restriction] = {}
-    for item in found:
-        key = (item.entity_id, item.measure, item.rule, item.source.id)
-        current = best.get(key)
-        if current is None or item.path.sort_key() < current.path.sort_key():
-            best[key] = item
+    best = shortest_per_source(found)
     return [best[key] for key in sorted(best)]
 
 
