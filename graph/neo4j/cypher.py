@@ -51,16 +51,12 @@ MATCH (n:Node {id: row.id})
 SET n.search_name = row.search_name
 """
 
-# Every node that holds a sanction record carries the label RecordHolder (set with the record,
-# never removed: records are not deleted), so that a pruned walk passes a node that cannot hold a
-# live record on its label alone instead of expanding its links; most nodes hold none, and a
-# nominee's thousands of positions were each expanded for their records. Databases written
-# before the label, and bulk imports, are marked once (CreditnetMeta 'record_holders').
-MARK_RECORD_HOLDERS: Final = """
-UNWIND $ids AS id
-MATCH (n:Node {id: id})
-SET n:RecordHolder
-"""
+# Every node that holds a sanction record carries the label RecordHolder (set by the record's
+# upsert with its SANCTIONED link, never removed: records are not deleted), so that a pruned walk
+# passes a node that cannot hold a live record on its label alone instead of expanding its links;
+# most nodes hold none, and a nominee's thousands of positions were each expanded for their
+# records. Databases written before the label, and bulk imports, are marked once
+# (CreditnetMeta 'record_holders').
 RECORD_HOLDERS_MARKED: Final = (
     "OPTIONAL MATCH (m:CreditnetMeta {name: 'record_holders'}) RETURN m.version AS version"
 )
@@ -108,11 +104,16 @@ RETURN count(n) AS written
 
 
 def _upsert_record(
-    label: LiteralString, link: LiteralString, owner_field: LiteralString
+    label: LiteralString,
+    link: LiteralString,
+    owner_field: LiteralString,
+    owner_label: LiteralString = "",
 ) -> LiteralString:
     """MERGE of records whose link to their entity is implied by a property (SANCTIONED by a
     sanction's ``subject_id``, COMMITTED by a commitment's ``promisor_id``): the link follows the
-    property, so a record moved to another entity loses its old link."""
+    property, so a record moved to another entity loses its old link. ``owner_label`` is set on
+    the entity with the link (RecordHolder, for sanctions)."""
+    mark: LiteralString = f"\nSET owner:{owner_label}" if owner_label else ""
     return f"""
 UNWIND $rows AS row
 MERGE (r:Node {{id: row.id}})
@@ -126,7 +127,7 @@ CALL (r, row) {{
 }}
 WITH r, row
 MATCH (owner:Node {{id: row.props.{owner_field}}})
-MERGE (r)-[:{link}]->(owner)
+MERGE (r)-[:{link}]->(owner){mark}
 RETURN count(r) AS written
 """
 
@@ -190,7 +191,7 @@ UPSERT_NODES: Final[dict[NodeLabel, LiteralString]] = {
     NodeLabel.COMPANY: _upsert_node("Company:Entity"),
     NodeLabel.PERSON: _upsert_node("Person:Entity"),
     NodeLabel.ADDRESS: _upsert_node("Address"),
-    NodeLabel.SANCTION: _upsert_record("Sanction", "SANCTIONED", "subject_id"),
+    NodeLabel.SANCTION: _upsert_record("Sanction", "SANCTIONED", "subject_id", "RecordHolder"),
     NodeLabel.CASE: _upsert_node("Case"),
     NodeLabel.PRODUCT: _upsert_node("Product"),
     NodeLabel.BATCH: _upsert_node("Batch"),
@@ -595,6 +596,12 @@ RETURN n.id AS source, type(r) AS type, m.id AS target, properties(r) AS props
 # (DISTINCT), which the planner runs as a pruning breadth-first expand: each batch is visited
 # once, so the cost is linear in the closure, not in the number of paths through a DAG.
 _DATED: Final = "($as_of IS NULL OR r.date <= $as_of)"
+# A batch of a supply closure with its product and the records that name it (then its links).
+_BATCH_ROW: Final = """RETURN properties(b) AS batch,
+       COLLECT { MATCH (p:Node {id: b.product_id}) WHERE p:Product RETURN properties(p) }
+         AS product,
+       COLLECT { MATCH (s:Sanction) WHERE s.batch_id = b.id RETURN properties(s) } AS sanctions,
+"""
 SUPPLY_DOWN: Final = (
     """
 UNWIND $seeds AS id
@@ -602,11 +609,9 @@ MATCH (s:Node {id: id}) WHERE s:Batch
 MATCH (s)-[ts:TRANSFORMED_INTO*0..]->(b:Batch)
 WHERE all(t IN ts WHERE $as_of IS NULL OR t.date <= $as_of)
 WITH DISTINCT b
-RETURN properties(b) AS batch,
-       COLLECT { MATCH (p:Node {id: b.product_id}) WHERE p:Product RETURN properties(p) }
-         AS product,
-       COLLECT { MATCH (s:Sanction) WHERE s.batch_id = b.id RETURN properties(s) } AS sanctions,
-       COLLECT { MATCH (b)-[r:SHIPPED|TRANSFORMED_INTO]->(m:Batch|Company) WHERE """
+"""
+    + _BATCH_ROW
+    + """       COLLECT { MATCH (b)-[r:SHIPPED|TRANSFORMED_INTO]->(m:Batch|Company) WHERE """
     + _DATED
     + """
                  RETURN {type: type(r), source: b.id, target: m.id, props: properties(r)} AS link }
@@ -629,11 +634,9 @@ WITH DISTINCT start
 MATCH (start)<-[ts:TRANSFORMED_INTO*0..]-(b:Batch)
 WHERE all(t IN ts WHERE $as_of IS NULL OR t.date <= $as_of)
 WITH DISTINCT b
-RETURN properties(b) AS batch,
-       COLLECT { MATCH (p:Node {id: b.product_id}) WHERE p:Product RETURN properties(p) }
-         AS product,
-       COLLECT { MATCH (s:Sanction) WHERE s.batch_id = b.id RETURN properties(s) } AS sanctions,
-       COLLECT { MATCH (b)-[r:SHIPPED]->(m:Company) WHERE """
+"""
+    + _BATCH_ROW
+    + """       COLLECT { MATCH (b)-[r:SHIPPED]->(m:Company) WHERE """
     + _DATED
     + """
                  RETURN {type: type(r), source: b.id, target: m.id, props: properties(r)} AS link

@@ -189,9 +189,10 @@ class Neo4jStore:
             self._reindex_search()
 
     def _ensure_record_holders(self) -> None:
-        """Mark the nodes that hold records (cypher.MARK_RECORD_HOLDERS) if this database was
-        written without the label (before it existed, or by the bulk importer): a pruned
-        extraction reads the label, and on an unmarked database would miss live records."""
+        """Label the nodes that hold records RecordHolder (cypher.MARK_ALL_RECORD_HOLDERS) if
+        this database was written without the label (before it existed, or by the bulk
+        importer): a pruned extraction reads it, and on an unmarked database would miss live
+        records."""
         if self._holders_marked:
             return
         try:
@@ -250,7 +251,6 @@ class Neo4jStore:
             )
 
         sanction_ids = {node.id for node in batch.nodes if isinstance(node, (Sanction, Commitment))}
-        record_subjects = sorted({n.subject_id for n in batch.nodes if isinstance(n, Sanction)})
         audit_rows = [
             {
                 "event_id": str(event["event_id"]),
@@ -337,8 +337,6 @@ class Neo4jStore:
                     if trusting and self_checked and written["written"] != len(chunk):
                         raise _Unchecked
                     _expect(written["written"], len(chunk), link_type.value)
-            if record_subjects:
-                tx.run(cypher.MARK_RECORD_HOLDERS, ids=record_subjects).consume()
             if audit_rows:
                 tx.run(cypher.CREATE_AUDIT_EVENTS, events=audit_rows).consume()
 
