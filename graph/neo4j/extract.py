@@ -163,28 +163,24 @@ def _walk_all(tx: Runner, requests: Sequence[Extraction], got: Fetched) -> list[
     parts: list[tuple[int, LiteralString, LiteralString, dict[str, Any]]] = []
     for index, request in enumerate(requests):
         frontier = list(dict.fromkeys(request.seeds))
-        params = _params(request)
-        if not params["matches"] or request.hops < 1:
+        matches, params = _params(request)
+        direction = _one_way(request)
+        if not matches or request.hops < 1:
             # Nothing to follow: the seeds alone (of the labels asked for, checked on fetch).
             walked[index] = (frontier, [], request.seed_labels)
         elif len(frontier) > CHUNK:
             continue  # more than one chunk of seeds: walked below, chunk by chunk
-        elif _one_way(request) is not None:
-            direction = _one_way(request)
-            assert direction is not None
+        elif direction is not None:
             query = cypher.live_walks(_typed_steps(request), request.hops, direction)
-            parts.append((index, query, cypher.LIVE_WALKS_COLUMNS, {"frontier": frontier}))
+            params["frontier"] = frontier
+            parts.append((index, query, cypher.LIVE_WALKS_COLUMNS, params))
         elif request.hops == 1:
-            query = cypher.traverse(params["matches"], first=True)
+            query = cypher.traverse(matches, first=True)
             keep_all = request.live_at is None
-            extra = {
-                "frontier": frontier,
-                "keep_all": keep_all,
-                "seen": [] if keep_all else frontier,
-            }
-            parts.append((index, query, cypher.TRAVERSE_COLUMNS, extra))
+            params.update(frontier=frontier, keep_all=keep_all, seen=[] if keep_all else frontier)
+            parts.append((index, query, cypher.TRAVERSE_COLUMNS, params))
     if parts:
-        statement, parameters = _all_at_once(requests, parts)
+        statement, parameters = _all_at_once(parts)
         record = tx.run(statement, parameters).single(strict=True)
         for position, (index, _, columns, _) in enumerate(parts):
             rows = record[f"q{position}"]
@@ -202,18 +198,16 @@ _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _all_at_once(
-    requests: Sequence[Extraction],
     parts: list[tuple[int, LiteralString, LiteralString, dict[str, Any]]],
 ) -> tuple[LiteralString, dict[str, Any]]:
-    """The statement and parameters of :func:`cypher.all_at_once` for ``parts``: each part's
-    parameters renamed ``$q<i>_<name>`` so that the requests do not share any."""
+    """The statement and parameters of :func:`cypher.all_at_once` for ``parts`` (request
+    index, statement, columns, parameters): each part's parameters renamed ``$q<i>_<name>`` so
+    that the requests do not share any."""
     queries: list[tuple[LiteralString, LiteralString]] = []
     parameters: dict[str, Any] = {}
-    for position, (index, query, columns, extra) in enumerate(parts):
+    for position, (_, query, columns, own) in enumerate(parts):
         prefix = f"q{position}_"
         queries.append((_renamed(query, prefix), columns))
-        own = {**_params(requests[index]), **extra}
-        del own["matches"]
         parameters.update((prefix + name, value) for name, value in own.items())
     return _combined(tuple(queries)), parameters
 
@@ -231,8 +225,8 @@ def _combined(queries: tuple[tuple[LiteralString, LiteralString], ...]) -> Liter
     return cypher.all_at_once(list(queries))
 
 
-def _params(request: Extraction) -> dict[str, Any]:
-    """A request's parameters, and under ``matches`` its steps' MATCH clauses."""
+def _params(request: Extraction) -> tuple[list[LiteralString], dict[str, Any]]:
+    """A request's steps' MATCH clauses, and its parameters."""
     matches: list[LiteralString] = []
     params: dict[str, Any] = {
         "labels": LABELS,
@@ -248,8 +242,7 @@ def _params(request: Extraction) -> dict[str, Any]:
             None if step.roles is None else sorted(r.value for r in step.roles)
         )
         params[f"stated_{index}"] = step.stated
-    params["matches"] = matches
-    return params
+    return matches, params
 
 
 def _one_way(request: Extraction) -> Direction | None:
@@ -341,8 +334,7 @@ def _kept_one_way(request: Extraction, record: Sequence[Any], got: Fetched) -> W
 def walk(tx: Runner, request: Extraction, got: Fetched) -> Walked:
     """One request's walk, a statement per chunk of seeds and per hop (or per chunk, for a
     pruned one-way walk)."""
-    params = _params(request)
-    matches: list[LiteralString] = params.pop("matches")
+    matches, params = _params(request)
     frontier = list(dict.fromkeys(request.seeds))
     if not matches or request.hops < 1:
         return frontier, [], request.seed_labels
