@@ -31,19 +31,24 @@ def _events(tag: str, count: int) -> list[dict[str, Any]]:
     ]
 
 
+def counted_writes(log: AuditLog, monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """One item per write of ``log`` (a group's chain, write, fsync and checkpoint)."""
+    writes: list[None] = []
+    original = log._append_locked
+
+    def counting(*args: Any) -> list[dict[str, Any]]:
+        writes.append(None)
+        return original(*args)
+
+    monkeypatch.setattr(log, "_append_locked", counting)
+    return writes
+
+
 def test_concurrent_appends_form_one_chain_and_each_caller_gets_its_records(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = AuditLog(tmp_path / "audit.jsonl", key=b"k")
-    writes = 0
-    original = log._append_locked
-
-    def counting(*args: Any) -> list[dict[str, Any]]:
-        nonlocal writes
-        writes += 1
-        return original(*args)
-
-    monkeypatch.setattr(log, "_append_locked", counting)
+    writes = counted_writes(log, monkeypatch)
     returned: dict[str, list[list[dict[str, Any]]]] = {}
     start = threading.Barrier(THREADS)
 
@@ -69,7 +74,7 @@ def test_concurrent_appends_form_one_chain_and_each_caller_gets_its_records(
             assert all(on_disk[r["event_id"]] == r for r in records)
     # the point of it: callers that overlap share a write (and its fsync); eight threads started
     # together overlap at once, since the first write holds the others for an fsync
-    assert writes < THREADS * APPENDS
+    assert len(writes) < THREADS * APPENDS
 
 
 def test_a_failed_group_write_fails_every_caller_and_writes_nothing(tmp_path: Path) -> None:
@@ -104,15 +109,7 @@ def test_requests_on_an_event_loop_share_writes_and_return_once_durable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = AuditLog(tmp_path / "audit.jsonl", key=b"k")
-    writes = 0
-    original = log._append_locked
-
-    def counting(*args: Any) -> list[dict[str, Any]]:
-        nonlocal writes
-        writes += 1
-        return original(*args)
-
-    monkeypatch.setattr(log, "_append_locked", counting)
+    writes = counted_writes(log, monkeypatch)
     durable: dict[str, bool] = {}
 
     async def request(tag: str) -> list[dict[str, Any]]:
@@ -134,7 +131,7 @@ def test_requests_on_an_event_loop_share_writes_and_return_once_durable(
         assert records[1]["seq"] == records[0]["seq"] + 1
     assert all(durable.values()) and len(durable) == TASKS
     # requests that arrive while a group is written wait for the next group, not a write each
-    assert writes < TASKS
+    assert len(writes) < TASKS
 
 
 def test_a_failed_group_write_fails_every_request_of_the_loop(tmp_path: Path) -> None:
