@@ -106,6 +106,14 @@ class _Head:
 
 _EMPTY = _Head(0, GENESIS, GENESIS)
 
+_FileState = tuple[int, int, int, int]
+"""A file's device, inode, size and change time (ns): any write, truncation, replacement,
+``touch`` or mode change gives another (the change time cannot be set from user space)."""
+
+
+def _file_state(status: os.stat_result) -> _FileState:
+    return (status.st_dev, status.st_ino, status.st_size, status.st_ctime_ns)
+
 
 @dataclass(slots=True)
 class _Ticket:
@@ -177,6 +185,9 @@ class AuditLog:
             weakref.WeakKeyDictionary()
         )
         self._writer_thread: ThreadPoolExecutor | None = None
+        # the head this process last wrote or read, and what the log and checkpoint files were
+        # then (see _head)
+        self._known: tuple[_Head, _FileState, _FileState] | None = None
 
     @property
     def checkpoint_path(self) -> Path:
@@ -241,40 +252,104 @@ class AuditLog:
             os.fsync(out.fileno())
         os.replace(temporary, self.checkpoint_path)
 
-    def _last_record(self) -> dict[str, Any] | None:
-        """The file's last record, read from its end (appends need not read the whole log)."""
+    def _last_records(self, count: int) -> list[dict[str, Any]]:
+        """The file's last ``count`` records (fewer if it holds fewer), oldest first, read from
+        its end: appends need not read the whole log."""
         try:
             with self.path.open("rb") as data:
                 data.seek(0, os.SEEK_END)
-                size = data.tell()
+                position = data.tell()
                 block = b""
-                position = size
+                lines: list[bytes] = []
                 while position > 0:
                     step = min(65536, position)
                     position -= step
                     data.seek(position)
                     block = data.read(step) + block
                     lines = [line for line in block.split(b"\n") if line.strip()]
-                    if len(lines) >= 2 or (lines and position == 0):
-                        record: dict[str, Any] = json.loads(lines[-1])
-                        return record
+                    # the first line of a block may be cut: one more than wanted, unless at 0
+                    if len(lines) > count:
+                        break
+                return [json.loads(line) for line in lines[-count:]] if lines else []
         except FileNotFoundError:
+            return []
+
+    def _extends(self, checkpoint: _Head, head: _Head) -> bool:
+        """Whether the log's records after ``checkpoint`` up to ``head`` follow it, each chained
+        and MACed with this log's key: what a writer stopped between a group's write and its
+        checkpoint leaves (a writer without the key cannot make them)."""
+        if not checkpoint.count < head.count:
+            return False
+        wanted = head.count - checkpoint.count + (1 if checkpoint.count else 0)
+        records = self._last_records(wanted)
+        if len(records) != wanted:
+            return False
+        prev = checkpoint
+        for record in records[1:] if checkpoint.count else records:
+            stored = str(record.get("hash"))
+            if (
+                record.get("seq") != prev.count + 1
+                or record.get("prev_hash") != prev.hash
+                or record_hash(record) != stored
+                or not hmac.compare_digest(str(record.get("mac")), self._mac(prev.mac, stored))
+            ):
+                return False
+            prev = _Head(prev.count + 1, stored, str(record.get("mac")))
+        if checkpoint.count:
+            first = records[0]
+            if (first.get("seq"), first.get("hash"), first.get("mac")) != (
+                checkpoint.count,
+                checkpoint.hash,
+                checkpoint.mac,
+            ):
+                return False
+        return prev == head
+
+    def _file_states(self) -> tuple[_FileState, _FileState] | None:
+        try:
+            return _file_state(os.stat(self.path)), _file_state(os.stat(self.checkpoint_path))
+        except OSError:
             return None
-        return None
 
     def _head(self) -> _Head:
-        """The head of the log, checked against the checkpoint; under the lock."""
+        """The head of the log, checked against the checkpoint; under the lock.
+
+        When neither file changed since this process last wrote or read them (same inode, size
+        and change time: no write, truncation, rename or touch, by anyone, changes none of
+        them), the head is the one it knew; reading the log's tail and the checkpoint, and
+        checking the checkpoint's seal, cost more than the append itself. A change made by
+        hand is checked as before; ``verify`` checks every record whatever this says.
+        """
+        known, before = self._known, self._file_states()
+        if known is not None and before == known[1:]:
+            return known[0]
+        self._known = None
+        head = self._read_head()
+        if before is not None and self._file_states() == before:
+            self._known = (head, *before)
+        return head
+
+    def _read_head(self) -> _Head:
         try:
-            last = self._last_record()
+            tail = self._last_records(1)
         except (OSError, ValueError) as exc:
             raise AuditUnavailable(
                 f"the audit log {self.path} cannot be read ({exc}); nothing was done. Fix the "
                 "file's permissions or restore it, then run `creditnet audit verify`"
             ) from exc
-        head = _EMPTY if last is None else _Head(int(last["seq"]), last["hash"], last["mac"])
+        head = _EMPTY if not tail else _Head(int(tail[0]["seq"]), tail[0]["hash"], tail[0]["mac"])
         checkpoint = self._read_checkpoint()
         if checkpoint is None and head.count > 0:
             # A log written before the anchor existed: anchor its current head once.
+            self._write_checkpoint(head)
+            checkpoint = head
+        if checkpoint is not None and checkpoint != head and self._extends(checkpoint, head):
+            log.warning(
+                "%s: %d record(s) past the checkpoint, chained and MACed with the audit key (the "
+                "writer stopped between the log's write and the checkpoint's); checkpoint updated",
+                self.path,
+                head.count - checkpoint.count,
+            )
             self._write_checkpoint(head)
             checkpoint = head
         if checkpoint is not None and checkpoint != head:
@@ -484,6 +559,8 @@ class AuditLog:
         finally:
             os.close(descriptor)
         self._write_checkpoint(head)
+        states = self._file_states()
+        self._known = None if states is None else (head, *states)
         return records
 
     def reconcile(self, stored: Iterable[Mapping[str, Any]], *, warn: bool = True) -> int:
@@ -534,7 +611,13 @@ class AuditLog:
             return self._verify_locked()
 
     def _verify_locked(self) -> Verification:
+        unreadable: str | None = None
+        try:
+            checkpoint = self._read_checkpoint()
+        except AuditUnavailable as exc:
+            checkpoint, unreadable = None, str(exc)
         prev, prev_mac, expected_seq, count = GENESIS, GENESIS, 1, 0
+        anchored = _EMPTY  # the record the checkpoint names, once the scan has met it
         if self.path.exists():
             with self.path.open(encoding="utf-8") as lines:
                 for number, line in enumerate(lines, start=1):
@@ -569,15 +652,17 @@ class AuditLog:
                             "the audit key",
                         )
                     prev, prev_mac, expected_seq, count = stored, mac, expected_seq + 1, count + 1
-        try:
-            checkpoint = self._read_checkpoint()
-        except AuditUnavailable as exc:
-            return Verification(False, count, None, None, str(exc))
+                    if checkpoint is not None and seq == checkpoint.count:
+                        anchored = _Head(seq, stored, mac)
+        if unreadable is not None:
+            return Verification(False, count, None, None, unreadable)
         if checkpoint is None:
             if count:
                 return Verification(False, count, None, None, "the checkpoint is missing")
             return Verification(ok=True, records=0)
-        if checkpoint != _Head(count, prev, prev_mac):
+        # Records past the checkpoint are what a writer stopped between a group's write and its
+        # checkpoint leaves: every one was checked above, chain and MAC, like the others.
+        if checkpoint != anchored or checkpoint.count > count:
             return Verification(
                 False,
                 count,

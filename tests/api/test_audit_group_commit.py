@@ -1,16 +1,22 @@
 """Group commit of the audit log: concurrent appends share a write, and each caller gets its own
-records, consecutive and in its order; a failed write fails every caller of its group."""
+records, consecutive and in its order; a failed write fails every caller of its group. And a
+writer stopped between a group's write and its checkpoint leaves a log that is still usable."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from api.audit import AuditLog, AuditUnavailable, Verification
+from api.audit import AuditLog, AuditUnavailable, Verification, record_hash
 
 THREADS = 8
 APPENDS = 25
@@ -165,3 +171,57 @@ def test_loop_and_thread_appends_form_one_chain(tmp_path: Path) -> None:
     asyncio.run(reads())
     thread.join(timeout=60)
     assert AuditLog(log.path, key=b"k").verify() == Verification(ok=True, records=APPENDS + TASKS)
+
+
+KILLED_BETWEEN_LOG_AND_CHECKPOINT = """
+import os, signal, sys
+from pathlib import Path
+from api.audit import AuditLog
+log = AuditLog(Path(sys.argv[1]), key=b"k")
+event = dict(operation="credit_report", subject_ids=["C1"], key_id=None, key_name="n",
+             role="agency", request_id=None, result="ok")
+for _ in range(3):
+    log.append(**event)
+log._write_checkpoint = lambda head: os.kill(os.getpid(), signal.SIGKILL)
+log.append(**event)  # written and fsynced, then the process dies before the checkpoint
+"""
+
+
+def test_a_stop_between_the_log_and_its_checkpoint_leaves_a_usable_log(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    root = Path(__file__).resolve().parents[2]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BETWEEN_LOG_AND_CHECKPOINT, str(path)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=60,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert len(path.read_text().splitlines()) == 4  # one record past the checkpoint
+    # the record past the checkpoint was written with the key: nothing was tampered with
+    assert AuditLog(path, key=b"k").verify() == Verification(ok=True, records=4)
+    log = AuditLog(path, key=b"k")
+    log.append_events(_events("after", 1))
+    assert AuditLog(path, key=b"k").verify() == Verification(ok=True, records=5)
+    # and the checkpoint is current again: cutting the last record off is seen
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+    assert not AuditLog(path, key=b"k").verify().ok
+    with pytest.raises(AuditUnavailable):
+        AuditLog(path, key=b"k").append_events(_events("refused", 1))
+
+
+def test_a_record_past_the_checkpoint_without_the_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    AuditLog(path, key=b"k").append_events(_events("first", 2))
+    forged = AuditLog(tmp_path / "other.jsonl", key=b"not the key")
+    forged.append_events(_events("forged", 3))
+    # the forger's third record chained onto this log's head, under another key
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    extra = json.loads(forged.path.read_text().splitlines()[2])
+    extra.update(seq=3, prev_hash=records[-1]["hash"])
+    extra["hash"] = record_hash(extra)
+    with path.open("a") as out:
+        out.write(json.dumps(extra, sort_keys=True) + "\n")
+    assert not AuditLog(path, key=b"k").verify().ok
+    with pytest.raises(AuditUnavailable):
+        AuditLog(path, key=b"k").append_events(_events("refused", 1))
