@@ -507,11 +507,14 @@ def _route_template(request: Request) -> str:
 
 
 def _log_request(request: Request, route: str, status: int, seconds: float) -> None:
-    """One JSON line a request: id, route, status, key name (never the key), operation, time."""
+    """One JSON line a request: id, client address, route, status, key name (never the key),
+    operation, time."""
     key: ApiKey | None = getattr(request.state, "key", None)
     context: Context | None = getattr(request.state, "graphql", None)
+    client = request.client
     fields: dict[str, Any] = {
         "request_id": request.state.request_id,
+        "client": f"{client.host}:{client.port}" if client is not None else None,
         "method": request.method,
         "route": route,
         "status": status,

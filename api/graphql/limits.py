@@ -16,6 +16,7 @@ list without ``first`` multiplies by ``LIST_FACTOR``, and ``paths`` costs by hop
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,11 @@ class QueryLimits:
     default_page_size: int = 20
 
 
+_REMEMBERED_LENGTH = 8192
+"""Queries up to this many characters have their answer remembered (1024 of them, at most 8 MB):
+clients send the same few query texts, and the scan is a Python loop over every character."""
+
+
 def check_nesting(query: str, limit: int) -> str | None:
     """Why ``query`` nests brackets deeper than ``limit``, or None when it does not.
 
@@ -93,6 +99,17 @@ def check_nesting(query: str, limit: int) -> str | None:
     hit Python's recursion limit in the parser. This scan is linear and needs no parser: it
     skips strings, block strings and comments, and counts ``{``, ``[`` and ``(``.
     """
+    if len(query) <= _REMEMBERED_LENGTH:
+        return _remembered_nesting(query, limit)
+    return _nesting(query, limit)
+
+
+@functools.lru_cache(maxsize=1024)
+def _remembered_nesting(query: str, limit: int) -> str | None:
+    return _nesting(query, limit)
+
+
+def _nesting(query: str, limit: int) -> str | None:
     depth = 0
     i, n = 0, len(query)
     while i < n:

@@ -299,5 +299,6 @@ def test_request_logs_are_json_with_key_name(memory_api: Api) -> None:
     found = records["req-42"]
     assert found["key_name"] == "test agency" and found["operation"] == "entity"
     assert found["status"] == 200 and found["duration_ms"] >= 0 and found["route"] == "/graphql"
+    assert found["client"] == "testclient:50000"  # the test client's address
     assert records["r2"]["key_name"] is None
     assert key not in "\n".join(lines)
