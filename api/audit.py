@@ -11,7 +11,10 @@ can write the file, so it is **anchored**:
   re-chaining, cannot produce valid MACs without the key.
 * A **checkpoint** (``<log>.checkpoint``: the record count and the head's hash and MAC, itself
   MACed) is rewritten with every append, so cutting records off the end or emptying the file is
-  seen too.
+  seen too. It is written just after the records are fsynced, and callers are released in
+  between; records past the checkpoint that chain from it with valid MACs are what a writer
+  stopped between the two writes leaves (only a holder of the key can make them), and are
+  accepted, the checkpoint brought up to date.
 
 Appends from every process are serialised by an OS lock (``<log>.lock``); the sequence number and
 previous hash are read under it. Within a process, appends made while another is being written
@@ -32,7 +35,9 @@ CLI and the API share.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
@@ -115,11 +120,16 @@ def _file_state(status: os.stat_result) -> _FileState:
     return (status.st_dev, status.st_ino, status.st_size, status.st_ctime_ns)
 
 
+Written = Callable[[list[dict[str, Any]]], None]
+"""Told a group's records once they are durable, before the checkpoint is written."""
+
+
 @dataclass(slots=True)
 class _Ticket:
     """One caller's events in a group commit, and what became of them."""
 
     events: list[Mapping[str, Any]]
+    written: Written | None = None
     records: list[dict[str, Any]] | None = None
     error: BaseException | None = None
     done: bool = False
@@ -139,6 +149,18 @@ class _LoopGroup:
         default_factory=list
     )
     writer: asyncio.Task[None] | None = None
+
+
+_Members = list[tuple[list[Mapping[str, Any]], "asyncio.Future[list[dict[str, Any]]]"]]
+
+
+def _settle(members: _Members, records: list[dict[str, Any]]) -> None:
+    """Give each loop caller of a group its own records (those not settled or cancelled yet)."""
+    start = 0
+    for batch, done in members:
+        if not done.done():
+            done.set_result(records[start : start + len(batch)])
+        start += len(batch)
 
 
 def _load_key(path: Path) -> bytes:
@@ -435,16 +457,21 @@ class AuditLog:
         )
         return self.append_events([event])[0]
 
-    def append_events(self, events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def append_events(
+        self, events: Iterable[Mapping[str, Any]], *, written: Written | None = None
+    ) -> list[dict[str, Any]]:
         """Chain ``events`` onto the log, in order, under the lock; fsynced before returning.
 
         Callers in other threads that append meanwhile are chained in the same write (group
         commit): each gets its own records back, consecutive and in its order, and an error of
-        the write (an unwritable or tampered log) is raised to every caller of the group.
+        the write (an unwritable or tampered log) is raised to every caller of the group. Each
+        caller is released as soon as the group's records are durable, while the checkpoint is
+        written (a writer stopped in between leaves a log that is still usable, see
+        :meth:`_extends`); ``written`` is told the records then, from the writing thread.
         """
         if self.refusal is not None:
             self.ensure_usable()
-        ticket = _Ticket(list(events))
+        ticket = _Ticket(list(events), written)
         if not ticket.events:
             return []
         with self._group:
@@ -455,18 +482,27 @@ class AuditLog:
                 return ticket.outcome()
             self._writing = True
             group, self._waiting = self._waiting, []
+
+        def release(records: list[dict[str, Any]]) -> None:
+            with self._group:
+                start = 0
+                for member in group:
+                    member.records = records[start : start + len(member.events)]
+                    start += len(member.events)
+                    member.done = True
+                    if member.written is not None:
+                        member.written(member.records)
+                self._group.notify_all()
+
         try:
             with self._locked():
-                records = self._append_locked(
-                    self._head(), [event for member in group for event in member.events]
+                self._append_locked(
+                    self._head(), [event for member in group for event in member.events], release
                 )
-            start = 0
-            for member in group:
-                member.records = records[start : start + len(member.events)]
-                start += len(member.events)
         except BaseException as exc:
             for member in group:
-                member.error = exc
+                if not member.done:
+                    member.error = exc
         finally:
             with self._group:
                 for member in group:
@@ -479,7 +515,7 @@ class AuditLog:
         self, events: Iterable[Mapping[str, Any]]
     ) -> list[dict[str, Any]]:
         """:meth:`append_events` for a caller on an event loop: returns once ``events`` are
-        chained, written and fsynced (and the checkpoint with them), with their records.
+        chained, written and fsynced, with their records.
 
         The appends of one loop are queued; one writer task takes every queued append at once
         and makes one :meth:`append_events` call for them in the writer thread (so the thread
@@ -510,8 +546,16 @@ class AuditLog:
             while group.waiting:
                 members, group.waiting = group.waiting, []
                 events = [event for batch, _ in members for event in batch]
+
+                def durable(records: list[dict[str, Any]], members: _Members = members) -> None:
+                    # in the writer thread, before the checkpoint: the callers may answer now
+                    with contextlib.suppress(RuntimeError):  # the loop has closed
+                        loop.call_soon_threadsafe(_settle, members, records)
+
                 try:
-                    records = await loop.run_in_executor(thread, self.append_events, events)
+                    records = await loop.run_in_executor(
+                        thread, functools.partial(self.append_events, events, written=durable)
+                    )
                 except asyncio.CancelledError:
                     # the loop is shutting down; the thread still finishes the write
                     for _, done in members:
@@ -522,18 +566,19 @@ class AuditLog:
                         if not done.done():
                             done.set_exception(exc)
                     continue
-                start = 0
-                for batch, done in members:
-                    if not done.done():
-                        done.set_result(records[start : start + len(batch)])
-                    start += len(batch)
+                _settle(members, records)  # told already, unless the loop ran nothing meanwhile
         finally:
             group.writer = None
             for _, done in group.waiting:  # only when cancelled: the loop is shutting down
                 done.cancel()
             group.waiting.clear()
 
-    def _append_locked(self, head: _Head, events: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def _append_locked(
+        self, head: _Head, events: list[Mapping[str, Any]], written: Written | None = None
+    ) -> list[dict[str, Any]]:
+        """Chain, write and fsync ``events``, tell ``written`` (they are durable), then write the
+        checkpoint. A checkpoint that fails after ``written`` was told is logged, not raised:
+        the records are in the log, and the next append brings the checkpoint up to date."""
         if not events:
             return []
         records: list[dict[str, Any]] = []
@@ -558,7 +603,17 @@ class AuditLog:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-        self._write_checkpoint(head)
+        if written is None:
+            self._write_checkpoint(head)
+        else:
+            written(records)
+            try:
+                self._write_checkpoint(head)
+            except Exception:
+                self._known = None
+                log.exception("%s: the checkpoint after record %d was not written", self.path,
+                              head.count)  # fmt: skip
+                return records
         states = self._file_states()
         self._known = None if states is None else (head, *states)
         return records

@@ -225,3 +225,31 @@ def test_a_record_past_the_checkpoint_without_the_key_is_refused(tmp_path: Path)
     assert not AuditLog(path, key=b"k").verify().ok
     with pytest.raises(AuditUnavailable):
         AuditLog(path, key=b"k").append_events(_events("refused", 1))
+
+
+def test_loop_callers_answer_once_durable_while_the_checkpoint_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl", key=b"k")
+    log.append_events(_events("first", 1))
+    checkpointing, finish = threading.Event(), threading.Event()
+    original = log._write_checkpoint
+
+    def slow_checkpoint(head: Any) -> None:
+        checkpointing.set()
+        assert finish.wait(30)
+        original(head)
+
+    monkeypatch.setattr(log, "_write_checkpoint", slow_checkpoint)
+
+    async def main() -> list[dict[str, Any]]:
+        records = await log.append_events_async(_events("read", 1))
+        # answered while the writer still holds the checkpoint back: the record is on disk
+        assert checkpointing.is_set() and not finish.is_set()
+        assert records[0]["event_id"] in {r["event_id"] for r in log.events()}
+        finish.set()
+        return records
+
+    records = asyncio.run(main())
+    assert records[0]["seq"] == 2
+    assert AuditLog(log.path, key=b"k").verify() == Verification(ok=True, records=2)
