@@ -4,6 +4,7 @@ metrics hooks."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import time
 from collections import OrderedDict
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     GraphQLError,
@@ -27,12 +29,8 @@ from graphql import (
 from graphql import (
     ExecutionResult as GraphQLExecutionResult,
 )
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-)
+from graphql.language.parser import parse
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult, Info
 from strawberry.types.graphql import OperationType
@@ -627,21 +625,47 @@ class Schema(strawberry.Schema):
 
 _CACHE_SIZE = 1024
 
+_parse_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(parse)
+"""graphql-core's parser with the last documents it made, by text and parse options (the token
+limit among them): clients send the same few query texts with other variables."""
 
-class _ValidationCache(SchemaExtension):
-    """Validation results by parsed document, for one schema.
 
-    Strawberry's ``ValidationCache`` keys an LRU cache on the document, and graphql-core hashes
-    a document by walking its whole tree: for a credit report that hash cost a third of the
-    server's own time per request. The parser cache hands out the same document object for the
-    same query text, so this cache keys on the object's identity, and keeps the object in the
-    entry so that an identity reused after garbage collection can never match. The schema and
-    its rules are fixed per schema, so they need not be part of the key.
+class _Document(SchemaExtension):
+    """A request's document parsed and validated through caches, within the token limit and
+    with this schema's validation rules: one extension where four (strawberry's
+    ``AddValidationRules``, ``MaxTokensLimiter`` and ``ParserCache``, and a validation cache)
+    each cost their hooks on every request.
+
+    The parser cache (:data:`_parse_cached`, keyed by the text and the parse options, shared by
+    every schema) gives the same document object for the same text. Validation results
+    are keyed by that object's identity, not by the document: graphql-core hashes a document by
+    walking its whole tree, which for a credit report cost a third of the server's own time per
+    request. The entry keeps the object, so that an identity reused after garbage collection
+    can never match. The schema and its rules are fixed per schema, so they are not part of
+    the key.
     """
 
-    def __init__(self, entries: OrderedDict[int, tuple[DocumentNode, list[GraphQLError]]]) -> None:
+    def __init__(
+        self,
+        rules: tuple[type[ASTValidationRule], ...],
+        max_tokens: int,
+        validated: OrderedDict[int, tuple[DocumentNode, list[GraphQLError]]],
+    ) -> None:
         super().__init__()
-        self.entries = entries
+        self.rules = rules
+        self.max_tokens = max_tokens
+        self.validated = validated
+
+    def on_operation(self) -> Iterator[None]:
+        execution = self.execution_context
+        execution.parse_options["max_tokens"] = self.max_tokens
+        execution.validation_rules = execution.validation_rules + self.rules
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        execution = self.execution_context
+        execution.graphql_document = _parse_cached(execution.query, **execution.parse_options)
+        yield
 
     def on_validate(self) -> Iterator[None]:
         execution = self.execution_context
@@ -649,17 +673,17 @@ class _ValidationCache(SchemaExtension):
         if document is None:  # not parsed: nothing to validate
             yield
             return
-        found = self.entries.get(id(document))
+        found = self.validated.get(id(document))
         if found is not None and found[0] is document:
-            self.entries.move_to_end(id(document))
+            self.validated.move_to_end(id(document))
             errors = found[1]
         else:
             errors = validate_document(
                 execution.schema._schema, document, execution.validation_rules
             )
-            self.entries[id(document)] = (document, errors)
-            if len(self.entries) > _CACHE_SIZE:
-                self.entries.popitem(last=False)
+            self.validated[id(document)] = (document, errors)
+            if len(self.validated) > _CACHE_SIZE:
+                self.validated.popitem(last=False)
         execution.pre_execution_errors = errors
         yield
 
@@ -676,12 +700,12 @@ def build_schema(
     # Clients send the same few query texts with other variables: parsing and validating them
     # once cuts a credit report's server time several-fold (bench/api.py). The limits still
     # apply: the token limit is a parse option and the depth, alias and cost limits are one
-    # validation rule. The parser cache is strawberry's, keyed by the text and the parse options,
-    # shared by every schema of one size; the validation cache is this schema's own (its rules
-    # are built once, here), keyed by the parsed document. Each request still gets its own
-    # extension objects. The limit rule is linear in the document (api/graphql/limits.py), so a
+    # validation rule. The parser cache is keyed by the text and the parse options and shared by
+    # every schema; the validation cache is this schema's own (its rules are built once, here),
+    # keyed by the parsed document (_Document). Each request still gets its own extension
+    # objects. The limit rule is linear in the document (api/graphql/limits.py), so a
     # literal changed to miss the cache costs no more than any other request.
-    rules: list[Any] = [limit_rule(limits or QueryLimits())]
+    rules: list[type[ASTValidationRule]] = [limit_rule(limits or QueryLimits())]
     validated: OrderedDict[int, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
@@ -691,10 +715,7 @@ def build_schema(
         types=[Company, Person],
         scalar_overrides={date: DateScalar},
         extensions=[
-            lambda: AddValidationRules(rules),
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: ParserCache(maxsize=_CACHE_SIZE),
-            lambda: _ValidationCache(validated),
+            lambda: _Document(tuple(rules), max_tokens, validated),
             Observe,
             ErrorCodes,
         ],
