@@ -5,9 +5,10 @@
                         [--json]
     python -m bench.api --profile OUT [--companies 100000] [--requests 300]
 
-The embedded store is served by ``create_app`` with uvicorn in one child process (loaded from the
-bundle); Neo4j by ``creditnet serve --store neo4j --workers N`` itself, as deployed. Both listen on
-a free loopback port with an agency key, so the clients here do not share a GIL with the server.
+Each store is served by ``creditnet serve --workers N`` itself, as deployed: the embedded store
+over a data dir whose journal holds the bundle (each worker opens its own copy; the data dir is
+made once and cached in bench/out/), Neo4j over the loaded database. Both listen on a free
+loopback port with an agency key, so the clients here do not share a GIL with the server.
 Then 1 and 8 concurrent clients (threads, one keep-alive ``http.client`` connection each: a client
 light enough not to be the bottleneck on a 2-core machine) send ``creditReport`` queries for
 random companies and persons of the generated graph, each level bounded by ``--requests``
@@ -37,7 +38,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -45,7 +47,14 @@ from typing import Any
 
 import httpx
 
-from bench.common import bundle_for, memory_store, neo4j_store, percentiles, sample_ids
+from bench.common import (
+    bundle_for,
+    journalled,
+    memory_store,
+    neo4j_store,
+    percentiles,
+    sample_ids,
+)
 from graph.rules.schema import load_rules
 from graph.store import GraphStore
 from queries.report import credit_report
@@ -135,37 +144,16 @@ def free_port() -> int:
         return port
 
 
-def serve_child(args: argparse.Namespace) -> None:
-    """The child process: load the bundle into an embedded store, serve it until terminated."""
-    import uvicorn
-
-    from api.app import create_app
-    from api.audit import AuditLog
-    from api.auth import KeyStore
-    from api.settings import Settings
-
-    scratch = Path(args.scratch)
-    store = memory_store(bundle_for(args.companies))
-    settings = Settings(
-        data_dir=scratch, keys_file=scratch / "keys.json", audit_file=scratch / "audit.jsonl"
-    )
-    app = create_app(
-        store,
-        settings,
-        keys=KeyStore(scratch / "keys.json"),
-        audit=AuditLog(scratch / "audit.jsonl"),
-    )
-    try:
-        uvicorn.run(app, host=HOST, port=args.port, log_level="warning", access_log=False)
-    finally:
-        store.close()
+_STARTED = "Application startup complete"
+"""What uvicorn logs once per worker when it serves."""
 
 
 class Server:
     """The server under test in a child process, stopped by :meth:`stop`.
 
-    ``memory``: ``python -m bench.api --serve-child memory`` (the bundle loaded in the child);
-    ``neo4j``: ``creditnet serve --store neo4j --workers N`` over the already loaded database.
+    ``creditnet serve --workers N`` as deployed: ``memory`` over the journalled bundle
+    (:func:`bench.common.journalled`, which every worker opens), ``neo4j`` over the already
+    loaded database.
     """
 
     def __init__(
@@ -174,21 +162,23 @@ class Server:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log = scratch / "server.log"
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.workers = workers
+        # the request log (one JSON line a request) is part of the cost, as in production
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITNET_")}
+        env["PYTHONPATH"] = str(ROOT)
+        command = [sys.executable, "-c", "from api.cli import main; main()", "serve"]
         if kind == "memory":
-            command = [
-                sys.executable, "-m", "bench.api", "--serve-child", "memory",
-                "--port", str(self.port), "--scratch", str(scratch),
-                "--companies", str(companies),
+            # every worker opens (replays) the journalled bundle; keys and audit log are here
+            env["CREDITNET_KEYS_FILE"] = str(scratch / "keys.json")
+            env["CREDITNET_AUDIT_FILE"] = str(scratch / "audit.jsonl")
+            command += [
+                "--store", "memory", "--data-dir", str(journalled(bundle_for(companies))),
             ]  # fmt: skip
         else:
-            # the request log (one JSON line a request) is part of the cost, as in production
-            env = {k: v for k, v in env.items() if not k.startswith("CREDITNET_")}
-            command = [
-                sys.executable, "-c", "from api.cli import main; main()", "serve",
+            command += [
                 "--store", "neo4j", "--neo4j-uri", neo4j_uri, "--data-dir", str(scratch),
-                "--host", HOST, "--port", str(self.port), "--workers", str(workers),
             ]  # fmt: skip
+        command += ["--host", HOST, "--port", str(self.port), "--workers", str(workers)]
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -202,10 +192,13 @@ class Server:
                     f"the server exited {self.process.returncode}:\n{self.log.read_text()}"
                 )
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=60.0).status_code == 200:
-                    return
+                healthy = httpx.get(f"{self.url}/healthz", timeout=60.0).status_code == 200
             except httpx.TransportError:
-                pass
+                healthy = False
+            # every worker, not just the first: one still opening its store would take CPU
+            # from the others and serve nothing
+            if healthy and self.log.read_text().count(_STARTED) >= self.workers:
+                return
             time.sleep(0.5)
         raise SystemExit(
             f"the server was not healthy after {START_TIMEOUT} s:\n{self.log.read_text()}"
@@ -296,18 +289,27 @@ def http_level(
 
 def measure(
     name: str,
-    store: GraphStore,
     ids: list[str],
     *,
+    direct_store: Callable[[], AbstractContextManager[GraphStore]] | None,
     companies: int,
     neo4j_uri: str,
     workers: int,
     requests: int,
     seconds: float,
 ) -> StoreFigures:
+    """The HTTP levels against ``name``'s server, and the direct call on ``direct_store()``.
+
+    The direct call comes first on Neo4j, which it loads if need be (and so that the HTTP
+    levels do not warm the database's caches for it), and after the HTTP levels on the embedded
+    store, so that this process holds no copy of the store while the server's workers hold
+    theirs. ``direct_store=None`` skips it (bench/scale.py has the embedded figure already).
+    """
     from api.auth import KeyStore, Role
 
-    p50, p99 = direct(name, store, ids, seconds)
+    timed: tuple[float, float] | None = None
+    if direct_store is not None and name == "neo4j":
+        timed = _direct_on(name, direct_store, ids, seconds)
     with tempfile.TemporaryDirectory(prefix=f"creditnet-bench-api-{name}-") as folder:
         scratch = Path(folder)
         _, key = KeyStore(scratch / "keys.json").add(Role.AGENCY, "bench agency")
@@ -320,13 +322,26 @@ def measure(
             }
         finally:
             server.stop()
-    figures = StoreFigures(p50, p99, levels)
-    for clients in CLIENT_LEVELS:
-        print(
-            f"{name:7} HTTP p50 / direct p50, {clients} client{'s' if clients > 1 else ''}: "
-            f"{figures.ratio(clients):6.1f}x"
-        )
+    if direct_store is not None and timed is None:
+        timed = _direct_on(name, direct_store, ids, seconds)
+    figures = StoreFigures(*(timed or (math.nan, math.nan)), levels)
+    if timed is not None:
+        for clients in CLIENT_LEVELS:
+            print(
+                f"{name:7} HTTP p50 / direct p50, {clients} client{'s' if clients > 1 else ''}: "
+                f"{figures.ratio(clients):6.1f}x"
+            )
     return figures
+
+
+def _direct_on(
+    name: str,
+    opened: Callable[[], AbstractContextManager[GraphStore]],
+    ids: list[str],
+    seconds: float,
+) -> tuple[float, float]:
+    with opened() as store:
+        return direct(name, store, ids, seconds)
 
 
 def profile(companies: int, requests: int, out: Path) -> None:
@@ -432,11 +447,14 @@ def measure_api(
     lookups: int = 1000,
     requests: int = 2000,
     seconds: float = 20.0,
+    embedded_direct: bool = True,
 ) -> dict[str, float | None]:
     """The API figures of issue 14 at ``companies`` (bench/scale.py's ``"api"`` object).
 
     Both stores when ``neo4j_uri`` is given (the database is loaded with the bundle if it does
-    not hold it yet), else only the embedded store (the Neo4j figures are then None).
+    not hold it yet), else only the embedded store (the Neo4j figures are then None). Both are
+    served by ``serve --workers`` processes; ``embedded_direct=False`` skips the direct call on
+    the embedded store (it would load the bundle once more, only for a printed figure).
     """
     bundle = bundle_for(companies)
     ids = sample_ids(bundle, lookups)
@@ -447,19 +465,20 @@ def measure_api(
         "requests": requests,
         "seconds": seconds,
     }
-    memory = memory_store(bundle)
-    try:
-        embedded = measure("memory", memory, ids, **common)
-    finally:
-        memory.close()
+    embedded = measure(
+        "memory",
+        ids,
+        direct_store=(lambda: memory_store(bundle)) if embedded_direct else None,
+        **common,
+    )
     result: dict[str, float | None] = {
         "embedded_req_per_s_8_clients": round(embedded.levels[8].per_s, 1),
         "neo4j_req_per_s_8_clients": None,
         "neo4j_http_over_direct_p50": None,
     }
     if neo4j_uri:
-        with neo4j_store(bundle, neo4j_uri) as graph:
-            neo4j = measure("neo4j", graph, ids, **common)
+        uri = neo4j_uri
+        neo4j = measure("neo4j", ids, direct_store=lambda: neo4j_store(bundle, uri), **common)
         result["neo4j_req_per_s_8_clients"] = round(neo4j.levels[8].per_s, 1)
         result["neo4j_http_over_direct_p50"] = round(neo4j.ratio(1), 2)
     return result
@@ -473,7 +492,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="at most, per level")
     parser.add_argument("--neo4j-uri", default="bolt://127.0.0.1:7797")
     parser.add_argument(
-        "--workers", type=int, default=DEFAULT_WORKERS, help="serve --workers for Neo4j"
+        "--workers", type=int, default=DEFAULT_WORKERS, help="serve --workers, both stores"
     )
     parser.add_argument("--skip-neo4j", action="store_true")
     parser.add_argument("--json", action="store_true", help="last line: the figures as JSON")
@@ -483,13 +502,7 @@ def main() -> None:
         metavar="OUT",
         help="instead: profile credit reports in-process on the embedded store into OUT",
     )
-    parser.add_argument("--serve-child", choices=["memory"], help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--scratch", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_child:
-        serve_child(args)
-        return
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
     if args.profile is not None:
         profile(args.companies, min(args.requests, args.lookups), args.profile)

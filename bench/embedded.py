@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import multiprocessing
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -97,28 +97,30 @@ def replay_figures(data_dir: Path) -> dict[str, Any]:
         }
 
 
-def _child(target: Any, *args: Any) -> dict[str, Any]:
-    """Run ``target(*args)`` in a fresh interpreter (spawn: no memory inherited from here)."""
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1, maxtasksperchild=1) as pool:
-        result: dict[str, Any] = pool.apply(target, args)
-    return result
-
-
-def embedded_figures(bundle: Path, *, replay: bool = True) -> dict[str, Any]:
+def embedded_figures(bundle: Path, *, replay: bool = True, keep: bool = False) -> dict[str, Any]:
     """Load rate and peak RSS of the embedded store holding ``bundle``, and (with ``replay``)
     the time and peak RSS of opening the data dir that load wrote; each in its own process.
 
     The keys ``load_rows_per_s`` and ``peak_rss_bytes`` are the load's (bench/scale.py's
-    ``embedded`` figures); ``*_per_company`` are bytes per company.
+    ``embedded`` figures); ``*_per_company`` are bytes per company. With ``keep`` the data dir
+    is the cached :func:`bench.common.journalled` one (rewritten), for the API servers after.
     """
+    # imported here, not at the top: the children import this module, and their peak RSS is
+    # the figure (bench.common brings the Neo4j driver)
+    from bench.common import in_child, journal_dir, journal_ready
+
     with tempfile.TemporaryDirectory(prefix="creditnet-embedded-") as folder:
-        data_dir = Path(folder) / "data"
-        figures = _child(load_figures, bundle, data_dir)
+        data_dir = journal_dir(bundle) if keep else Path(folder) / "data"
+        if keep:
+            journal_ready(data_dir).unlink(missing_ok=True)
+            shutil.rmtree(data_dir, ignore_errors=True)
+        figures = in_child(load_figures, bundle, data_dir)
+        if keep:
+            journal_ready(data_dir).touch()
         companies = max(1, figures["companies"])
         figures["peak_rss_per_company"] = round(figures["peak_rss_bytes"] / companies)
         if replay:
-            replayed = _child(replay_figures, data_dir)
+            replayed = in_child(replay_figures, data_dir)
             figures.update(
                 {key: value for key, value in replayed.items() if key != "baseline_rss_bytes"}
             )

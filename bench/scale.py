@@ -29,20 +29,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.common import OUT, bundle_for, sample_ids
+from bench.common import OUT, bundle_for, in_child, sample_ids
 
 __all__ = ["Neo4jServer", "main", "scale_figures"]
 
@@ -55,15 +54,6 @@ WRITERS = 2
 
 
 # -- child processes ---------------------------------------------------------------------------
-
-
-def _child(target: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """``target(*args)`` in a fresh interpreter (spawn): its memory is its own and is returned
-    to the system when it ends, so a million-company store never stays in this process."""
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1, maxtasksperchild=1) as pool:
-        result: dict[str, Any] = pool.apply(target, args)
-    return result
 
 
 def embedded_reads(bundle: Path, ids: list[str]) -> dict[str, Any]:
@@ -153,7 +143,14 @@ def api_figures(
     """``bench/api.py``'s figures on both stores (run in a child: it holds an embedded store)."""
     from bench.api import measure_api
 
-    figures = measure_api(companies, uri, lookups=lookups, requests=requests, seconds=seconds)
+    figures = measure_api(
+        companies,
+        uri,
+        lookups=lookups,
+        requests=requests,
+        seconds=seconds,
+        embedded_direct=False,  # embedded_reads measured it
+    )
     missing = [key for key, value in figures.items() if value is None]
     if missing:
         raise RuntimeError(f"bench/api.py gave no {', '.join(missing)}")
@@ -263,16 +260,16 @@ def scale_figures(
 
     bundle = bundle_for(companies)
     ids = sample_ids(bundle, min(lookups, companies))
-    loaded = embedded_figures(bundle, replay=False)
+    loaded = embedded_figures(bundle, replay=False, keep=True)
     embedded = {
         "load_rows_per_s": loaded["load_rows_per_s"],
         "peak_rss_bytes": loaded["peak_rss_bytes"],
-        **_child(embedded_reads, bundle, ids),
+        **in_child(embedded_reads, bundle, ids),
     }
-    neo4j = _child(bulk_import, bundle, uri, server.env)
+    neo4j = in_child(bulk_import, bundle, uri, server.env)
     neo4j.update(neo4j_reads(uri, ids))
-    api = _child(api_figures, companies, uri, min(lookups, companies), seconds, requests)
-    neo4j.update(_child(online_load, bundle, uri))
+    api = in_child(api_figures, companies, uri, min(lookups, companies), seconds, requests)
+    neo4j.update(in_child(online_load, bundle, uri))
     return {
         "companies": companies,
         "embedded": {key: _rounded(value) for key, value in embedded.items()},
