@@ -469,6 +469,11 @@ class MemoryStore:
         with self._lock:
             return f"{id(self)}:{self._generation}"
 
+    def last_read_version(self) -> str | None:
+        """:meth:`read_version` (it costs no round trip here): the version now is no later than
+        what the next read sees."""
+        return self.read_version()
+
     def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
         # In process, a call costs no round trip: one neighbourhood per request is the cheapest.
         return extract_each(self, requests)

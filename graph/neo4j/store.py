@@ -75,6 +75,12 @@ _SELF_CHECKED = frozenset({LinkType.OWNS, LinkType.OFFICER_OF, LinkType.REGISTER
 _CHUNK = 10_000
 
 
+def _version(session: neo4j.Session) -> str | None:
+    """The session's last bookmark as a version token (Neo4jStore.read_version)."""
+    values = sorted(session.last_bookmarks().raw_values)
+    return ",".join(values) if values else None
+
+
 class Neo4jStore:
     """GraphStore on Neo4j 5.26+.
 
@@ -99,6 +105,8 @@ class Neo4jStore:
         # Whether the last batches found their ids new (Neo4jStore.write); only a shortcut.
         self._fresh_ids = True
         self._holders_marked = False
+        # per thread: the bookmark its last read ended at (last_read_version)
+        self._last_read = threading.local()
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -131,7 +139,9 @@ class Neo4jStore:
                     default_access_mode=neo4j.READ_ACCESS,
                     notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
                 ) as session:
-                    return work(session)
+                    answer = work(session)
+                    self._last_read.version = _version(session)
+                    return answer
             except (ServiceUnavailable, SessionExpired, TransientError) as exc:
                 if attempt == _READ_ATTEMPTS:
                     raise self._unavailable(exc) from exc
@@ -515,10 +525,15 @@ class Neo4jStore:
         def work(session: extract.Runner) -> str | None:
             session.run(cypher.PING).consume()
             assert isinstance(session, neo4j.Session)
-            values = sorted(session.last_bookmarks().raw_values)
-            return ",".join(values) if values else None
+            return _version(session)
 
         return self._read_auto(work)
+
+    def last_read_version(self) -> str | None:
+        """:meth:`read_version` as of the end of this thread's last read, without a round trip
+        (a read's bookmark: the last transaction committed when it ended)."""
+        version: str | None = getattr(self._last_read, "version", None)
+        return version
 
     def live_records(
         self, day: date, cut: forward.PeriodCut | None = None

@@ -13,8 +13,13 @@ lookup made at the same moment.
 
 An answer is kept only when the version read before the lookup equals the one read after it: a
 write that committed while the lookup ran (which the lookup may or may not have seen) leaves
-nothing behind. A store without versions (the embedded store, where a lookup costs no round trip)
-is simply asked each time.
+nothing behind. A store without versions is simply asked each time.
+
+The first slow lookup of an entity is kept too, when the store remembers the version as of this
+thread's last read (:class:`RemembersReadVersion`; on Neo4j the bookmark of the report's own
+extraction, just before): that version is no later than what the lookup saw, so if it still
+holds after the lookup, nothing was written in between and the answer is exact for it. A
+report's nominee principal is then looked up once per process, not twice.
 """
 
 from __future__ import annotations
@@ -32,7 +37,13 @@ from graph.rules.engine import EntityLookup, lookup_many
 from graph.rules.schema import RuleSet
 from graph.store import GraphReader
 
-__all__ = ["SharedLookups", "Versioned", "VersionedReader", "shared_lookup_many"]
+__all__ = [
+    "RemembersReadVersion",
+    "SharedLookups",
+    "Versioned",
+    "VersionedReader",
+    "shared_lookup_many",
+]
 
 CAPACITY = 4096
 """Entities kept per store (the most recently used)."""
@@ -49,6 +60,13 @@ class Versioned(Protocol):
 
 class VersionedReader(GraphReader, Versioned, Protocol):
     pass
+
+
+@runtime_checkable
+class RemembersReadVersion(Protocol):
+    def last_read_version(self) -> str | None:
+        """The version as of the end of this thread's last read of the store, known without
+        asking it (None: no read yet): no later than what this thread's next read sees."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +95,9 @@ class SharedLookups:
             heavy = any(entity_id in self._heavy for entity_id in wanted)
         if not heavy:
             # Most principals are cheap to look up: the two version reads would cost more
-            # than they save. Only the ones seen to be slow are kept from then on.
+            # than they save. Only the ones seen to be slow are kept from then on, and this
+            # first slow answer with them when a version known for free still holds after it.
+            before = store.last_read_version() if isinstance(store, RemembersReadVersion) else None
             started = time.perf_counter()
             found = lookup_many(store, wanted, as_of, rules)
             if time.perf_counter() - started >= self.heavy_seconds:
@@ -87,8 +107,25 @@ class SharedLookups:
                         self._heavy.move_to_end(entity_id)
                     while len(self._heavy) > 4 * self.capacity:
                         self._heavy.popitem(last=False)
+                if before is not None and store.read_version() == before:
+                    self._keep(before, rules, wanted, as_of, found)
             return found
         return self._kept_or_fresh(store, wanted, as_of, rules)
+
+    def _keep(
+        self,
+        version: str,
+        rules: RuleSet,
+        wanted: list[str],
+        as_of: date,
+        found: dict[str, EntityLookup],
+    ) -> None:
+        with self._lock:
+            for entity_id in wanted:
+                self._kept[(entity_id, as_of)] = _Kept(version, rules, found.get(entity_id))
+                self._kept.move_to_end((entity_id, as_of))
+            while len(self._kept) > self.capacity:
+                self._kept.popitem(last=False)
 
     def _kept_or_fresh(
         self, store: VersionedReader, wanted: list[str], as_of: date, rules: RuleSet
@@ -112,12 +149,7 @@ class SharedLookups:
         fresh = lookup_many(store, missing, as_of, rules)
         found.update(fresh)
         if store.read_version() == before:
-            with self._lock:
-                for entity_id in missing:
-                    self._kept[(entity_id, as_of)] = _Kept(before, rules, fresh.get(entity_id))
-                    self._kept.move_to_end((entity_id, as_of))
-                while len(self._kept) > self.capacity:
-                    self._kept.popitem(last=False)
+            self._keep(before, rules, missing, as_of, fresh)
         return {i: found[i] for i in wanted if i in found}
 
 

@@ -8,12 +8,19 @@ from collections.abc import Sequence
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 from graph.extraction import Extraction
 from graph.memory import MemoryStore
 from graph.model import Company, Officer, OfficerRole, Person, Sanction, SanctionList
 from graph.rules.schema import ConditionKind, load_rules
-from graph.rules.shared_lookups import SharedLookups, Versioned, shared_lookup_many
+from graph.rules.shared_lookups import (
+    RemembersReadVersion,
+    SharedLookups,
+    Versioned,
+    VersionedReader,
+    shared_lookup_many,
+)
 from graph.store import GraphStore, Subgraph, WriteBatch
 from queries.report import credit_report
 
@@ -197,3 +204,74 @@ def test_the_embedded_store_version_moves_with_every_write_and_every_process(
     finally:
         store.close()
         other.close()
+
+
+class Remembering(Counting):
+    """:class:`Counting` that also knows the version as of its last read, as a server does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_read: str | None = None
+
+    def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
+        found = super().extract(requests)
+        self.last_read = str(self.version)  # a read's version: as of its end
+        return found
+
+    def last_read_version(self) -> str | None:
+        return self.last_read
+
+
+def test_the_first_slow_lookup_is_kept_when_nothing_was_written_since_the_last_read() -> None:
+    store = Remembering()
+    nominee_graph(store)  # type: ignore[arg-type]
+    assert isinstance(store, RemembersReadVersion)
+    shared, rules = SharedLookups(heavy_seconds=0.0), load_rules(None)
+    credit_report(store, "C0", AS_OF, rules)  # type: ignore[arg-type]
+    before = store.extractions  # the report's own extraction and the nominee's lookup
+    first = shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == before + 1
+    # seen slow, and the version of the read before it still held after it: kept at once
+    assert shared.lookup_many(store, ["N"], AS_OF, rules)["N"] is first["N"]  # type: ignore[arg-type]
+    assert store.extractions == before + 1
+
+
+def test_the_first_slow_lookup_is_not_kept_after_a_write_since_the_last_read() -> None:
+    store = Remembering()
+    nominee_graph(store)  # type: ignore[arg-type]
+    shared, rules = SharedLookups(heavy_seconds=0.0), load_rules(None)
+    store.extract([])  # a read: its version is remembered
+    store.write(WriteBatch(nodes=[Company("C9", "C9")]))  # a write after it
+    shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 3  # the second lookup was made afresh (and kept only then)
+    store.write_during_next_extract = None
+    shared.lookup_many(store, ["N"], AS_OF, rules)  # type: ignore[arg-type]
+    assert store.extractions == 3
+
+
+def test_a_store_remembers_the_version_of_its_last_read(store: GraphStore) -> None:
+    nominee_graph(store)
+    assert isinstance(store, RemembersReadVersion) and isinstance(store, Versioned)
+    version = store.read_version()  # a read itself
+    assert version is not None and store.last_read_version() == version
+    store.write(WriteBatch(nodes=[Company("C9", "C9")]))
+    assert store.read_version() != version
+    assert store.last_read_version() == store.read_version()
+
+
+def test_a_first_slow_lookup_kept_on_a_store_gives_way_to_a_write(store: GraphStore) -> None:
+    nominee_graph(store)
+    assert isinstance(store, Versioned)
+    versioned = cast(VersionedReader, store)
+    shared, rules = SharedLookups(heavy_seconds=0.0), load_rules(None)
+    versioned.read_version()
+    first = shared.lookup_many(versioned, ["N"], AS_OF, rules)
+    assert shared.lookup_many(versioned, ["N"], AS_OF, rules)["N"] is first["N"]
+    store.write(
+        WriteBatch(
+            nodes=[Sanction("s", "C2", SanctionList.SERIOUS_DISHONEST, start=date(2024, 1, 1))]
+        )
+    )
+    after = shared.lookup_many(versioned, ["N"], AS_OF, rules)
+    assert {r.source.id for r in after["N"].restrictions} == {"s"}
