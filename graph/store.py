@@ -48,7 +48,6 @@ __all__ = [
     "GraphReader",
     "GraphStore",
     "GraphWriter",
-    "ReadsUpstreamWithExtractions",
     "SearchPage",
     "Stats",
     "Step",
@@ -329,19 +328,6 @@ class GraphReader(Protocol):
         ``batch_size`` nodes, or the links of at most ``batch_size`` source nodes, so a store
         larger than memory streams; a store written during a scan may or may not show the change.
         """
-
-
-@runtime_checkable
-class ReadsUpstreamWithExtractions(Protocol):
-    """A store that can read an upstream supply closure in the same read as extractions: on a
-    server, in the same statement, saving a credit report a round trip (the embedded store,
-    where a read costs none, does not need to)."""
-
-    def extract_with_upstream(
-        self, requests: Sequence[Extraction], seeds: Sequence[str], as_of: date
-    ) -> tuple[list[Subgraph], SupplyGraph]:
-        """:meth:`GraphReader.extract` of ``requests`` and :meth:`GraphReader.supply` of
-        ``seeds`` upstream (``Direction.IN``) at ``as_of``, with the answers of both."""
 
 
 class GraphWriter(Protocol):

@@ -46,7 +46,7 @@ from graph.rules.incentives import (
 )
 from graph.rules.schema import ConditionKind, Grade, RuleSet
 from graph.rules.shared_lookups import shared_lookup_many
-from graph.rules.supply import Notice, gives_notices, notices_for
+from graph.rules.supply import Notice, notices_for
 from graph.store import GraphReader
 
 __all__ = [
@@ -149,19 +149,14 @@ def credit_report(store: GraphReader, entity_id: str, as_of: date, rules: RuleSe
     (850, 'B', [100, 50])
     """
     roles = checked_roles(rules)
-    # the upstream supply closure (for a company's notices) in the same read, where a store can
-    found = lookup(
-        store, entity_id, as_of, rules, officer_roles=roles, upstream=gives_notices(rules)
-    )
+    found = lookup(store, entity_id, as_of, rules, officer_roles=roles)
     score = score_of(found.sanctions, found.restrictions, found.nodes, as_of, rules)
     nodes: dict[str, Entity] = dict(found.nodes)
     standing: Standing | None = None
     notices: tuple[Notice, ...] = ()
     if isinstance(found.entity, Company):
-        # A notice weighs in neither the score nor the facts: kept apart from the restrictions.
-        notices = notices_for(store, [found.entity.id], as_of, rules, upstream=found.upstream).get(
-            found.entity.id, ()
-        )
+        # Read apart from the restrictions: a notice weighs in neither the score nor the facts.
+        notices = notices_for(store, [found.entity.id], as_of, rules).get(found.entity.id, ())
 
         def principals(ids: Sequence[str]) -> dict[str, tuple[Restriction, ...]]:
             # The one extra read: the principal persons' own restrictions, all at once.

@@ -461,8 +461,6 @@ def live_walks(steps: list[tuple[LinkType, int]], hops: int, direction: Directio
 # The columns of a first hop of :func:`traverse` and of :func:`live_walks`, in order.
 TRAVERSE_COLUMNS: Final = "seed, links, data"
 LIVE_WALKS_COLUMNS: Final = "seeds, live, links, nodes"
-# The columns of SUPPLY_UP and SUPPLY_DOWN, in order.
-SUPPLY_COLUMNS: Final = "batch, product, sanctions, links"
 
 
 def all_at_once(queries: list[tuple[LiteralString, LiteralString]]) -> LiteralString:

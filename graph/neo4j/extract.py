@@ -19,7 +19,6 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
 from typing import Any, LiteralString, Protocol
 
 import neo4j
@@ -35,27 +34,14 @@ from graph.model import (
     Direction,
     Link,
     NodeLabel,
-    Officer,
-    Ownership,
     Person,
     Product,
-    Registration,
     Sanction,
 )
 from graph.neo4j import cypher
-from graph.store import Subgraph, SupplyGraph
+from graph.store import Subgraph
 
-__all__ = [
-    "CHUNK",
-    "LABELS",
-    "Fetched",
-    "Runner",
-    "Upstream",
-    "add_node",
-    "add_supply_rows",
-    "chunks",
-    "extract",
-]
+__all__ = ["CHUNK", "LABELS", "Fetched", "Runner", "add_node", "chunks", "extract"]
 
 LABELS = [label.value for label in NodeLabel]
 CHUNK = 10_000
@@ -125,16 +111,11 @@ def chunks(rows: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
         yield rows[offset : offset + size]
 
 
-def extract(
-    tx: Runner, requests: Sequence[Extraction], upstream: Upstream | None = None
-) -> tuple[list[Subgraph], SupplyGraph]:
+def extract(tx: Runner, requests: Sequence[Extraction]) -> list[Subgraph]:
     """Every request's subgraph, read in ``tx``: the walks bring the data of what they return;
-    then one fetch of what is kept and still missing (seeds of a request without steps). With
-    ``upstream`` (seeds and date), their upstream supply closure too, in the walks' statement
-    (an empty one without)."""
+    then one fetch of what is kept and still missing (seeds of a request without steps)."""
     got = Fetched()
-    supply = SupplyGraph()
-    walked = _walk_all(tx, requests, got, upstream, supply)
+    walked = _walk_all(tx, requests, got)
     ids = sorted({i for nodes, _, _ in walked for i in nodes} - got.labels.keys())
     elements = sorted({e for _, links, _ in walked for e in links} - got.links.keys())
     for offset in range(0, max(len(ids), len(elements)), CHUNK):
@@ -171,54 +152,15 @@ def extract(
             link = links[element]
             result.links[link.key] = link
         results.append(result)
-    return results, supply
-
-
-Upstream = tuple[list[str], date]
-"""The seeds and date of an upstream supply closure read with the extractions."""
-
-
-def add_supply_rows(supply: SupplyGraph, rows: Iterable[Any]) -> None:
-    """The rows of :data:`cypher.SUPPLY_UP` or ``SUPPLY_DOWN`` (batch, product, sanctions,
-    links) into ``supply``."""
-    for batch_props, products, sanctions, link_rows in rows:
-        batch = node_from_props(NodeLabel.BATCH, batch_props)
-        assert isinstance(batch, Batch)
-        supply.batches[batch.id] = batch
-        for props in products:
-            product = node_from_props(NodeLabel.PRODUCT, props)
-            assert isinstance(product, Product)
-            supply.products[product.id] = product
-        for props in sanctions:
-            sanction = node_from_props(NodeLabel.SANCTION, props)
-            assert isinstance(sanction, Sanction)
-            supply.sanctions[sanction.id] = sanction
-        for row in link_rows:
-            link = link_from_props(row["type"], row["source"], row["target"], row["props"])
-            assert not isinstance(link, (Ownership, Officer, Registration))
-            supply.links[link.key] = link
+    return results
 
 
 # -- one statement for every request that needs one round ----------------------------------------
 
 
-_UPSTREAM = -1
-"""The request index of the upstream closure's part of the combined statement."""
-
-
-def _walk_all(
-    tx: Runner,
-    requests: Sequence[Extraction],
-    got: Fetched,
-    upstream: Upstream | None,
-    supply: SupplyGraph,
-) -> list[Walked]:
+def _walk_all(tx: Runner, requests: Sequence[Extraction], got: Fetched) -> list[Walked]:
     walked: list[Walked | None] = [None] * len(requests)
     parts: list[tuple[int, LiteralString, LiteralString, dict[str, Any]]] = []
-    if upstream is not None:
-        seeds, as_of = upstream
-        params = {"seeds": seeds, "as_of": as_of}
-        parts.append((_UPSTREAM, cypher.SUPPLY_UP, cypher.SUPPLY_COLUMNS, params))
     for index, request in enumerate(requests):
         frontier = list(dict.fromkeys(request.seeds))
         matches, params = _params(request)
@@ -242,9 +184,7 @@ def _walk_all(
         record = tx.run(statement, parameters).single(strict=True)
         for position, (index, _, columns, _) in enumerate(parts):
             rows = record[f"q{position}"]
-            if index == _UPSTREAM:
-                add_supply_rows(supply, rows)
-            elif columns == cypher.LIVE_WALKS_COLUMNS:
+            if columns == cypher.LIVE_WALKS_COLUMNS:
                 walked[index] = _kept_one_way(requests[index], rows[0], got)
             else:
                 walked[index] = _kept_first_hop(requests[index], rows, got)

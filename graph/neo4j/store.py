@@ -42,7 +42,11 @@ from graph.model import (
     LinkType,
     Node,
     NodeLabel,
+    Officer,
+    Ownership,
     Person,
+    Product,
+    Registration,
     Sanction,
     normalize_search_text,
     search_text,
@@ -507,16 +511,7 @@ class Neo4jStore:
     def extract(self, requests: Sequence[Extraction]) -> list[Subgraph]:
         self._ensure_record_holders()
         # One read transaction for all; one statement for every request that needs one round.
-        return self._read_auto(lambda session: extract.extract(session, requests))[0]
-
-    def extract_with_upstream(
-        self, requests: Sequence[Extraction], seeds: Sequence[str], as_of: date
-    ) -> tuple[list[Subgraph], SupplyGraph]:
-        self._ensure_record_holders()
-        # the closure is one more part of the walks' statement: a credit report's notices cost
-        # no round trip of their own
-        upstream: extract.Upstream = (list(dict.fromkeys(seeds)), as_of)
-        return self._read_auto(lambda session: extract.extract(session, requests, upstream))
+        return self._read_auto(lambda session: extract.extract(session, requests))
 
     def read_version(self) -> str | None:
         """The bookmark of the last transaction the database committed, as an opaque token
@@ -574,8 +569,22 @@ class Neo4jStore:
 
         def work(tx: extract.Runner) -> SupplyGraph:
             result = SupplyGraph()
-            rows = tx.run(query, seeds=start, as_of=as_of)
-            extract.add_supply_rows(result, (record.values() for record in rows))
+            for record in tx.run(query, seeds=start, as_of=as_of):
+                batch = node_from_props(NodeLabel.BATCH, record["batch"])
+                assert isinstance(batch, Batch)
+                result.batches[batch.id] = batch
+                for props in record["product"]:
+                    product = node_from_props(NodeLabel.PRODUCT, props)
+                    assert isinstance(product, Product)
+                    result.products[product.id] = product
+                for props in record["sanctions"]:
+                    sanction = node_from_props(NodeLabel.SANCTION, props)
+                    assert isinstance(sanction, Sanction)
+                    result.sanctions[sanction.id] = sanction
+                for row in record["links"]:
+                    link = link_from_props(row["type"], row["source"], row["target"], row["props"])
+                    assert not isinstance(link, (Ownership, Officer, Registration))
+                    result.links[link.key] = link
             return result
 
         # One statement: the whole closure in one round trip, never a loop of hops.

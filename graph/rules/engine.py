@@ -67,14 +67,7 @@ from graph.model import (
 )
 from graph.ownership import HoldingIndex, control_map, controlled_companies
 from graph.rules.schema import PublicityPolicy, Reach, Rule, RuleSet
-from graph.store import (
-    CLOSURE_HOPS,
-    GraphReader,
-    ReadsUpstreamWithExtractions,
-    Step,
-    Subgraph,
-    SupplyGraph,
-)
+from graph.store import CLOSURE_HOPS, GraphReader, Step, Subgraph
 
 __all__ = [
     "CLOSURE_HOPS",
@@ -255,9 +248,6 @@ class EntityLookup:
     related_sanctions: Mapping[str, Sanction] = field(default_factory=dict)
     """Every record of the entities of the first extraction (the entity, its officers, and its
     positions in entities with a record that may be live), by id."""
-    upstream: SupplyGraph | None = None
-    """The entity's upstream supply closure at the date, when :func:`lookup` was asked for it
-    and the store reads it with the extractions (``ReadsUpstreamWithExtractions``)."""
 
 
 # -- link indexes and reach evaluation ---------------------------------------------------------
@@ -567,15 +557,12 @@ def lookup(
     rules: RuleSet,
     *,
     officer_roles: frozenset[OfficerRole] = frozenset(),
-    upstream: bool = False,
 ) -> EntityLookup:
     """Extract what decides one entity's restrictions, and evaluate them (see the module doc).
 
     ``officer_roles``: officers of these roles come with the first call too (whatever the rules
     walk), with their own records, so that a question about them (the principal persons of
-    incentive I1) needs no other read of the entity's neighbourhood. ``upstream``: the entity's
-    upstream supply closure comes with it too (:attr:`EntityLookup.upstream`), where the store
-    reads it in the same statement; elsewhere it is left to the caller.
+    incentive I1) needs no other read of the entity's neighbourhood.
 
     Raises
     ------
@@ -595,9 +582,7 @@ def lookup(
     >>> [(str(r.measure), r.rule) for r in found.restrictions]
     [('ENHANCED_SUPERVISION', 'R6'), ('HONOR_BAN', 'R6')]
     """
-    found = lookup_many(
-        store, [entity_id], as_of, rules, officer_roles=officer_roles, upstream=upstream
-    )
+    found = lookup_many(store, [entity_id], as_of, rules, officer_roles=officer_roles)
     if entity_id not in found:
         raise NotFound(f"no company or person has id {entity_id!r}")
     return found[entity_id]
@@ -610,11 +595,9 @@ def lookup_many(
     rules: RuleSet,
     *,
     officer_roles: frozenset[OfficerRole] = frozenset(),
-    upstream: bool = False,
 ) -> dict[str, EntityLookup]:
     """:func:`lookup` for several entities with the same few ``neighbourhood`` calls (their
-    union is extracted once); ids that name no company or person are left out. ``upstream``:
-    the seeds' supply closure together (:func:`lookup`), the same for each entity.
+    union is extracted once); ids that name no company or person are left out.
 
     Each entity is evaluated exactly as :func:`lookup` would on its own: what the other seeds add
     to the extraction are links and records in force as well, and every restriction is still
@@ -678,12 +661,7 @@ def lookup_many(
                 live_at=as_of,
             )
         )
-    supply: SupplyGraph | None = None
-    if upstream and isinstance(store, ReadsUpstreamWithExtractions):
-        extracted, supply = store.extract_with_upstream(requests, seeds, as_of)
-    else:
-        extracted = store.extract(requests)
-    first, positions, *closed = extracted
+    first, positions, *closed = store.extract(requests)
     first.merge(positions)
     entities = [e for e in (first.nodes.get(i) for i in seeds) if isinstance(e, (Company, Person))]
     if not entities:
@@ -730,7 +708,6 @@ def lookup_many(
             commitments=tuple(first.commitments_of(entity.id)),
             officers=tuple(sorted(officers, key=lambda o: o.key)),
             related_sanctions=first.sanctions,
-            upstream=supply,
         )
     return result
 

@@ -109,19 +109,12 @@ def gives_notices(rules: RuleSet) -> bool:
 
 
 def notices_for(
-    store: GraphReader,
-    company_ids: Iterable[str],
-    as_of: date,
-    rules: RuleSet,
-    *,
-    upstream: SupplyGraph | None = None,
+    store: GraphReader, company_ids: Iterable[str], as_of: date, rules: RuleSet
 ) -> dict[str, tuple[Notice, ...]]:
     """The notices on each of ``company_ids`` at ``as_of``, sorted; ids with none are left out.
 
     One ``supply`` call upstream from all the ids (a company seed stands for the batches shipped
-    to it), whatever their number; ids that name no company are ignored. ``upstream``: that
-    closure, already read (exactly the ids' at ``as_of``, as :func:`graph.rules.engine.lookup`
-    gives it), so that no call is made.
+    to it), whatever their number; ids that name no company are ignored.
 
     Examples
     --------
@@ -144,11 +137,7 @@ def notices_for(
     wanted = list(dict.fromkeys(company_ids))
     if not wanted or not gives_notices(rules):
         return {}
-    graph = (
-        upstream
-        if upstream is not None
-        else store.supply(wanted, direction=Direction.IN, as_of=as_of)
-    )
+    graph = store.supply(wanted, direction=Direction.IN, as_of=as_of)
     jobs = _jobs(store, graph.sanctions.values(), as_of, rules)
     if not jobs:
         return {}

@@ -12,11 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -36,7 +34,7 @@ from graph.model import (
 from graph.rules.engine import materialise
 from graph.rules.schema import load_rules
 from graph.rules.supply import Notice, materialise_notices, notices_for
-from graph.store import GraphStore, ReadsUpstreamWithExtractions, SupplyGraph, WriteBatch
+from graph.store import GraphStore, WriteBatch
 from queries.recalls import COLUMNS as RECALL_COLUMNS
 from queries.report import credit_report
 from tests.api.conftest import codes, make_api
@@ -173,28 +171,6 @@ def test_notices_change_neither_the_score_nor_the_incentives(store: GraphStore) 
     assert (other.score, [(i.rule, i.measure) for i in other.incentives]) == (1000, granted)
     assert [w.rule for w in other.withheld] == [w.rule for w in report.withheld]
     assert other.notices == ()
-
-
-@pytest.mark.parametrize("day", [date(2024, 2, 15), DAY, date(2024, 7, 1), date(2027, 3, 1)])
-def test_a_report_reads_its_upstream_with_its_extractions_where_it_can(
-    store: GraphStore, day: date, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On a server the notices' supply closure is part of the report's first statement: no
-    supply call of its own, and the same notices as the call gives."""
-    _network(store)
-    calls: list[list[str]] = []
-    original = store.supply
-
-    def counted(seeds: Iterable[str], **kwargs: Any) -> SupplyGraph:
-        calls.append(list(seeds))
-        return original(calls[-1], **kwargs)
-
-    monkeypatch.setattr(store, "supply", counted)
-    for company in COMPANIES:
-        report = credit_report(store, company, day, RULES)
-        assert report.notices == notices_for(store, [company], day, RULES).get(company, ())
-    reports_called = len(calls) - len(COMPANIES)  # the notices_for calls above are counted too
-    assert reports_called == (0 if isinstance(store, ReadsUpstreamWithExtractions) else 6)
 
 
 @pytest.mark.parametrize("day", [date(2024, 2, 15), DAY, date(2024, 7, 1), date(2027, 3, 1)])
