@@ -302,12 +302,8 @@ class AuditLog:
         checkpoint leaves (a writer without the key cannot make them)."""
         if not checkpoint.count < head.count:
             return False
-        wanted = head.count - checkpoint.count + (1 if checkpoint.count else 0)
-        records = self._last_records(wanted)
-        if len(records) != wanted:
-            return False
         prev = checkpoint
-        for record in records[1:] if checkpoint.count else records:
+        for record in self._last_records(head.count - checkpoint.count):
             stored = str(record.get("hash"))
             if (
                 record.get("seq") != prev.count + 1
@@ -317,14 +313,6 @@ class AuditLog:
             ):
                 return False
             prev = _Head(prev.count + 1, stored, str(record.get("mac")))
-        if checkpoint.count:
-            first = records[0]
-            if (first.get("seq"), first.get("hash"), first.get("mac")) != (
-                checkpoint.count,
-                checkpoint.hash,
-                checkpoint.mac,
-            ):
-                return False
         return prev == head
 
     def _file_states(self) -> tuple[_FileState, _FileState] | None:
@@ -603,17 +591,16 @@ class AuditLog:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-        if written is None:
-            self._write_checkpoint(head)
-        else:
+        if written is not None:
             written(records)
-            try:
-                self._write_checkpoint(head)
-            except Exception:
-                self._known = None
-                log.exception("%s: the checkpoint after record %d was not written", self.path,
-                              head.count)  # fmt: skip
-                return records
+        try:
+            self._write_checkpoint(head)
+        except Exception:
+            self._known = None
+            if written is None:
+                raise
+            log.exception("%s: no checkpoint after record %d", self.path, head.count)
+            return records
         states = self._file_states()
         self._known = None if states is None else (head, *states)
         return records
