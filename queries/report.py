@@ -162,9 +162,15 @@ def credit_report(store: GraphReader, entity_id: str, as_of: date, rules: RuleSe
             # The one extra read: the principal persons' own restrictions, all at once.
             # Shared: a nominee's lookup is the same for each of the thousands of companies
             # whose principal it is (kept only while the store is unchanged).
+            # Only the entities the principals' restrictions name: a lookup's `nodes` are all
+            # its batch saw, and a kept one's batch may have held other principals.
             looked = shared_lookup_many(store, ids, as_of, rules)
             for item in looked.values():
-                nodes.update(item.nodes)
+                nodes.setdefault(item.entity.id, item.entity)
+                for restriction in item.restrictions:
+                    for node_id in restriction.path.nodes:
+                        if node_id not in nodes and node_id in item.nodes:
+                            nodes[node_id] = item.nodes[node_id]
             return {i: item.restrictions for i, item in looked.items()}
 
         facts = IncentiveFacts(

@@ -10,6 +10,8 @@ from functools import partial
 from pathlib import Path
 from typing import cast
 
+import pytest
+
 from graph.extraction import Extraction
 from graph.memory import MemoryStore
 from graph.model import Company, Officer, OfficerRole, Person, Sanction, SanctionList
@@ -19,6 +21,7 @@ from graph.rules.shared_lookups import (
     SharedLookups,
     Versioned,
     VersionedReader,
+    _by_store,
     shared_lookup_many,
 )
 from graph.store import GraphStore, Subgraph, WriteBatch
@@ -275,3 +278,31 @@ def test_a_first_slow_lookup_kept_on_a_store_gives_way_to_a_write(store: GraphSt
     )
     after = shared.lookup_many(versioned, ["N"], AS_OF, rules)
     assert {r.source.id for r in after["N"].restrictions} == {"s"}
+
+
+def test_a_report_does_not_depend_on_what_was_looked_up_with_a_kept_principal(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lookup of several principals at once sees all their neighbourhoods; kept, it must not
+    carry the others' entities into a later report that asks for one of them alone."""
+    nominee_graph(store)
+    store.write(
+        WriteBatch(
+            nodes=[
+                Person("M", "Other principal"),
+                Company("D0", "D0"),
+                Sanction("s", "C2", SanctionList.SERIOUS_DISHONEST, start=date(2024, 1, 1)),
+            ],
+            links=[Officer("M", "D0", LR)],
+        )
+    )
+    rules = load_rules(None)
+    fresh = credit_report(store, "C0", AS_OF, rules)
+    assert fresh.withheld  # the nominee's restriction withholds an incentive
+    shared = SharedLookups(heavy_seconds=0.0)
+    monkeypatch.setitem(_by_store, store, shared)
+    versioned = cast(VersionedReader, store)
+    versioned.read_version()
+    shared.lookup_many(versioned, ["N", "M"], AS_OF, rules)
+    shared.lookup_many(versioned, ["N", "M"], AS_OF, rules)  # kept by now
+    assert credit_report(store, "C0", AS_OF, rules) == fresh
