@@ -243,10 +243,13 @@ def test_loop_callers_answer_once_durable_while_the_checkpoint_is_written(
     monkeypatch.setattr(log, "_write_checkpoint", slow_checkpoint)
 
     async def main() -> list[dict[str, Any]]:
-        records = await log.append_events_async(_events("read", 1))
-        # answered while the writer still holds the checkpoint back: the record is on disk
-        assert checkpointing.is_set() and not finish.is_set()
+        # Answered before the checkpoint is written (a writer that wrote it first would wait
+        # for `finish`, which only comes after the answer): the record is on disk.
+        records = await asyncio.wait_for(log.append_events_async(_events("read", 1)), 10)
+        assert not finish.is_set()
         assert records[0]["event_id"] in {r["event_id"] for r in log.events()}
+        # the writer goes on to the checkpoint, held back until now (it may not be there yet)
+        assert checkpointing.wait(10)
         finish.set()
         return records
 

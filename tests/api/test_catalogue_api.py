@@ -43,7 +43,9 @@ def client_for(store: GraphStore, tmp_path: Path, rules: Path | None) -> tuple[T
     _, key = keys.add(Role.AGENCY, "test agency")
     app = create_app(
         store,
-        Settings(data_dir=tmp_path, rules=rules),
+        # The first report on a fresh database plans its statements (seconds on a loaded
+        # machine); the request budget is not what this test is about.
+        Settings(data_dir=tmp_path, rules=rules, request_timeout=120),
         keys=keys,
         audit=AuditLog(tmp_path / "audit.jsonl"),
     )
