@@ -41,7 +41,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.common import OUT, bundle_for, in_child, sample_ids
+from bench.common import OUT, bundle_for, in_child, sample_ids, warm_ids
 
 __all__ = ["Neo4jServer", "main", "scale_figures"]
 
@@ -58,7 +58,7 @@ WRITERS = 2
 
 def embedded_reads(bundle: Path, ids: list[str]) -> dict[str, Any]:
     """Credit report latency on the embedded store holding ``bundle`` (run in a child)."""
-    from bench.common import memory_store
+    from bench.common import memory_store, warm_ids
     from bench.report import latency
 
     store = memory_store(bundle)
@@ -67,7 +67,7 @@ def embedded_reads(bundle: Path, ids: list[str]) -> dict[str, Any]:
         # that a store holds the bundle, rather than load a second one later for them.
         stats = store.stats()
         (bundle / ".stats").write_text(repr((dict(stats.nodes), dict(stats.links))))
-    p50, p99 = latency("memory", "random entities", store, ids)
+    p50, p99 = latency("memory", "random entities", store, ids, warm=warm_ids(bundle, ids))
     return {"report_p50_ms": p50, "report_p99_ms": p99}
 
 
@@ -124,7 +124,7 @@ def online_load(bundle: Path, uri: str) -> dict[str, Any]:
     }
 
 
-def neo4j_reads(uri: str, ids: list[str]) -> dict[str, Any]:
+def neo4j_reads(uri: str, ids: list[str], warm: list[str]) -> dict[str, Any]:
     """``bench/report.py``'s read figures on Neo4j: report latency on random entities and on
     entities that hold restrictions, and the materialisation rate."""
     import neo4j
@@ -134,7 +134,7 @@ def neo4j_reads(uri: str, ids: list[str]) -> dict[str, Any]:
 
     driver = neo4j.GraphDatabase.driver(uri, auth=None)
     with Neo4jStore(driver, owns_driver=True) as store:
-        return dict(read_figures("neo4j", store, ids))
+        return dict(read_figures("neo4j", store, ids, warm=warm))
 
 
 def api_figures(
@@ -267,7 +267,7 @@ def scale_figures(
         **in_child(embedded_reads, bundle, ids),
     }
     neo4j = in_child(bulk_import, bundle, uri, server.env)
-    neo4j.update(neo4j_reads(uri, ids))
+    neo4j.update(neo4j_reads(uri, ids, warm_ids(bundle, ids)))
     api = in_child(api_figures, companies, uri, min(lookups, companies), seconds, requests)
     neo4j.update(in_child(online_load, bundle, uri))
     return {
