@@ -723,8 +723,8 @@ def _check_and_write(
     # of a load's peak memory on the embedded store, docs/operations.md).
     parsed.rows.clear()
     for phase in phases:
-        # Batches of one phase are independent (disjoint ids, or links between nodes already
-        # written), so the lanes run at once; a phase ends before the next one starts.
+        # The lanes of a group touch disjoint nodes (_partition), so they run at once; a group
+        # ends before the next one starts.
         if not phase:
             continue
         with ThreadPoolExecutor(max_workers=len(phase)) as pool:
@@ -746,43 +746,70 @@ batches, then the records that name them (a record may name a batch), then links
 
 
 _Lane = list[tuple[WriteBatch, dict[str, int]]]
+_Item = tuple[str, Node | Link]
 
 
-def _anchor(item: Node | Link) -> str:
-    """The node whose lane a row goes to: a link's company side (its target, or the registered
-    entity), a record's subject, else the node itself."""
-    if isinstance(item, Registration):
-        return item.entity_id
-    if not isinstance(item, _NODE_TYPES):
-        return item.target
+def _anchor(item: Node) -> str:
+    """The stored node a node row locks: a record's subject, else the node itself (a new node's
+    own id is locked by no one else)."""
     return str(getattr(item, "subject_id", None) or getattr(item, "promisor_id", None) or item.id)
 
 
-def _shared(item: Node | Link) -> str:
-    """The other end of a link (shared between lanes: an officer of companies in both)."""
+def _ends(item: Node | Link) -> tuple[str, str]:
+    """The stored nodes a row's transaction locks: both ends of a link (the registered entity
+    and its address), a node row's anchor twice."""
+    if isinstance(item, Registration):
+        return item.entity_id, item.address_id
     if isinstance(item, _NODE_TYPES):
-        return item.id
-    return item.entity_id if isinstance(item, Registration) else item.source
+        anchor = _anchor(item)
+        return anchor, anchor
+    return item.source, item.target
 
 
-def _partition(
-    items: list[tuple[str, Node | Link]], lanes: int
-) -> list[list[tuple[str, Node | Link]]]:
-    """Split a phase's rows into ``lanes`` lanes that touch disjoint anchor nodes, each in
-    (type, shared end) order: two lanes' transactions then never lock the same anchor, and take
-    the shared ends' locks in one order, so concurrent link writers do not deadlock."""
+def _partition(items: list[_Item], lanes: int) -> list[list[list[_Item]]]:
+    """Split a phase's rows into rounds of up to ``lanes`` lanes that touch disjoint nodes.
+
+    Neo4j locks both ends of a relationship it creates (and a dense node's relationship
+    groups), so two writers deadlock as soon as they share a node: a company that is one
+    link's target and another's owner, a nominee officer of companies in both. Each node goes
+    to one of ``2 * lanes`` buckets by its id; a row belongs to the cell of its ends' two
+    buckets. Round one writes the cells within one bucket, two buckets per lane; each later
+    round pairs every bucket with another (a round-robin schedule of the complete graph on
+    the buckets), one pair per lane. The lanes of a round then share no node, and a round ends
+    before the next starts. Each lane runs in (type, source) order, the store's locality.
+    """
     if lanes == 1:
-        return [items]
-    split: list[list[tuple[str, Node | Link]]] = [[] for _ in range(lanes)]
+        return [[items]]
+    buckets = 2 * lanes
+    cells: dict[tuple[int, int], list[_Item]] = {}
     for pair in items:
-        split[zlib.crc32(_anchor(pair[1]).encode()) % lanes].append(pair)
-    for lane in split:
-        lane.sort(key=lambda pair: (type(pair[1]).__name__, _shared(pair[1])))
-    return [lane for lane in split if lane]
+        first, second = (zlib.crc32(end.encode()) % buckets for end in _ends(pair[1]))
+        cells.setdefault((min(first, second), max(first, second)), []).append(pair)
+    rounds: list[list[list[_Item]]] = [
+        [
+            cells.get((2 * k, 2 * k), []) + cells.get((2 * k + 1, 2 * k + 1), [])
+            for k in range(lanes)
+        ]
+    ]
+    last = buckets - 1
+    for shift in range(last):
+        pairs = [(shift, last)] + [
+            ((shift + step) % last, (shift - step) % last) for step in range(1, lanes)
+        ]
+        rounds.append([cells.get((min(a, b), max(a, b)), []) for a, b in pairs])
+    scheduled: list[list[list[_Item]]] = []
+    for round_ in rounds:
+        busy = [lane for lane in round_ if lane]
+        for lane in busy:
+            lane.sort(key=lambda pair: (type(pair[1]).__name__, _ends(pair[1])))
+        if busy:
+            scheduled.append(busy)
+    return scheduled
 
 
 def _phases(parsed: ParsedBundle, size: int, lanes: int = 1) -> list[list[_Lane]]:
-    """The batches of each phase, in ``lanes`` lanes that may be written at once."""
+    """The batches of each phase, as groups of up to ``lanes`` lanes: the lanes of a group may
+    be written at once, the groups one after another (a phase's rounds, :func:`_partition`)."""
     phases: list[list[_Lane]] = []
     for names in _PHASES:
         items: list[tuple[str, Node | Link]] = [
@@ -796,10 +823,8 @@ def _phases(parsed: ParsedBundle, size: int, lanes: int = 1) -> list[list[_Lane]
                 for column, ident, _ in row.refs
                 if column == "address_id"
             ]
-        phase: list[_Lane] = []
-        for lane_items in _partition(items, lanes):
-            phase.append(_batched(parsed, lane_items, size))
-        phases.append(phase)
+        for round_ in _partition(items, lanes):
+            phases.append([_batched(parsed, lane_items, size) for lane_items in round_])
     return phases
 
 
